@@ -1,0 +1,7 @@
+// Placeholder until the command lands; replaced by its owner.
+import { ExitCode, type CliIO } from './io.js';
+
+export async function check(_args: string[], io: CliIO): Promise<number> {
+  io.stderr.write('wsgate check: not available yet\n');
+  return ExitCode.Runtime;
+}

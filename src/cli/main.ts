@@ -1,0 +1,47 @@
+// `wsgate COMMAND …`: picks the command; each command lives in its own file.
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ExitCode, processIO, type CliIO, type Command } from './io.js';
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  serve: { summary: 'run the gateway', load: async () => (await import('./serve.js')).serve },
+  check: { summary: 'check a config file, like apachectl -t', load: async () => (await import('./check.js')).check },
+  apache: { summary: 'print the Apache config that proxies to the gateway', load: async () => (await import('./apache.js')).apache },
+  migrate: { summary: 'turn a mod_websocket Apache setup into a wsgate config', load: async () => (await import('./migrate.js')).migrate },
+  ctl: { summary: "talk to a running gateway's control channel", load: async () => (await import('./ctl.js')).ctl },
+};
+
+export function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  return `usage: wsgate COMMAND [options]\n\ncommands:\n${lines.join('\n')}\n\n'wsgate COMMAND --help' describes a command.\n`;
+}
+
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage());
+    return name === undefined ? ExitCode.ConfigOrUsage : ExitCode.Ok;
+  }
+  if (name === '--version' || name === '-V') {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    io.stdout.write(`wsgate ${pkg.version}\n`);
+    return ExitCode.Ok;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.stderr.write(`wsgate: unknown command '${name}'\n${usage()}`);
+    return ExitCode.ConfigOrUsage;
+  }
+  return (await command.load())(rest, io);
+}
+
+/** parseArgs with wsgate's usage-error convention: a bad option throws a UsageError. */
+export class UsageError extends Error {}
+
+export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}

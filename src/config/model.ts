@@ -1,0 +1,126 @@
+// The resolved configuration: what every other part of wsgate reads. Produced by
+// config/load.ts from httpd.conf-style files; tests and embedders may also build it by hand.
+import type { SourceLocation } from '../errors.js';
+
+export type { SourceLocation };
+
+export type Severity = 'error' | 'warning';
+
+export interface Diagnostic {
+  severity: Severity;
+  message: string;
+  loc: SourceLocation;
+  /** Stable machine-readable code, e.g. 'CONFIG_DIRECTIVE'. */
+  code: string;
+}
+
+export interface ListenAddress {
+  /** undefined = all interfaces, as Apache's `Listen 80`. IPv6 without brackets. */
+  host: string | undefined;
+  port: number;
+  loc: SourceLocation | undefined;
+}
+
+export type OriginCheck = 'same' | 'trusted' | 'off';
+
+/** Per-endpoint settings. Every field is set by exactly one directive of the schema
+ *  (config/schema.ts), which also holds its default and its documentation. */
+export interface EndpointSettings {
+  /** MaxMessageSize: bytes in one whole (reassembled) message. */
+  maxMessageSize: number;
+  /** SupportDraft75: accept hixie draft-75 handshakes. draft-76 is always accepted. */
+  supportDraft75: boolean;
+  /** WebSocketOriginCheck */
+  originCheck: OriginCheck;
+  /** WebSocketTrustedOrigin: full origins, e.g. 'https://example.com'. */
+  trustedOrigins: string[];
+  /** WebSocketMaxConnections: open connections on this endpoint; 0 = unlimited. Over → 503. */
+  maxConnections: number;
+  /** WebSocketPingInterval: seconds between keepalive pings; 0 = off. */
+  pingInterval: number;
+  /** WebSocketHandshakeTimeout: seconds a client has to complete its handshake. */
+  handshakeTimeout: number;
+  /** WebSocketCloseTimeout: seconds to wait for the peer's close frame before dropping TCP. */
+  closeTimeout: number;
+  /** WebSocketSendQueueLimit: bytes buffered for a slow reader before it is closed with 1008. */
+  sendQueueLimit: number;
+}
+
+export type LocationMatch =
+  /** `<Location PATH>`: Apache's prefix match (`/echo` also matches `/echo/x` and `/echoes`). */
+  | { kind: 'prefix'; path: string }
+  /** `<LocationMatch REGEX>` or `<Location ~ REGEX>`. */
+  | { kind: 'regex'; source: string; regex: RegExp };
+
+export type HandlerSpec =
+  /** `WebSocketHandler lib.so init_function` */
+  | { kind: 'native'; path: string; init: string; loc: SourceLocation }
+  /** `WebSocketHandler module.js|.mjs [EXPORT]` (default export when EXPORT is absent) */
+  | { kind: 'js'; path: string; exportName: string | undefined; loc: SourceLocation };
+
+export interface VirtualHostConfig {
+  /** Addresses as written on the `<VirtualHost …>` line ('*:80', '127.0.0.1:8080'); [] for the main server. */
+  addresses: string[];
+  serverName: string | undefined;
+  serverAliases: string[];
+  /** True for the main server (directives outside any <VirtualHost>). */
+  isMain: boolean;
+  /** Set when the vhost has `SSLEngine on` (the Apache generator adds X-Forwarded-Proto). */
+  tls: boolean;
+  loc: SourceLocation | undefined;
+}
+
+export interface EndpointConfig {
+  vhost: VirtualHostConfig;
+  match: LocationMatch;
+  handler: HandlerSpec;
+  settings: EndpointSettings;
+  /** The `<Location …>` line. */
+  loc: SourceLocation;
+}
+
+export interface LoadedModule {
+  name: string; // e.g. 'websocket_module'
+  path: string; // as written
+  loc: SourceLocation;
+}
+
+export interface IgnoredDirective {
+  name: string;
+  loc: SourceLocation;
+}
+
+export interface RemoteIpConfig {
+  /** RemoteIPHeader, e.g. 'X-Forwarded-For'; undefined = use the TCP peer address. */
+  header: string | undefined;
+  /** RemoteIPInternalProxy / RemoteIPTrustedProxy entries: addresses or CIDR ranges. */
+  trustedProxies: string[];
+}
+
+export interface ControlConfig {
+  /** WebSocketControlSocket PATH [MODE] */
+  socket: { path: string; mode: number; loc: SourceLocation } | undefined;
+  /** WebSocketControlListen ADDR:PORT */
+  listen: { host: string; port: number; loc: SourceLocation } | undefined;
+  /** WebSocketControlToken TOKEN, or the contents of WebSocketControlTokenFile. */
+  token: string | undefined;
+}
+
+export interface GatewayConfig {
+  /** Absolute path of the main config file. */
+  file: string;
+  serverRoot: string;
+  listen: ListenAddress[];
+  /** Apache's LogLevel mapped to pino: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'. */
+  logLevel: string;
+  mainServer: VirtualHostConfig;
+  virtualHosts: VirtualHostConfig[];
+  /** Every WebSocket endpoint in config order (the router lets the last match win, as Apache merges later sections over earlier ones). */
+  endpoints: EndpointConfig[];
+  loadedModules: LoadedModule[];
+  defines: Record<string, string>;
+  remoteIp: RemoteIpConfig;
+  control: ControlConfig;
+  /** Apache directives wsgate accepted and ignored. */
+  ignored: IgnoredDirective[];
+}

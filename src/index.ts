@@ -1,0 +1,15 @@
+// Public API for handler authors and embedders.
+export type {
+  Connection,
+  PendingConnection,
+  ConnectionFilter,
+  BroadcastOptions,
+  Gateway,
+  EndpointInfo,
+  Handler,
+  HandlerFactory,
+  MessageData,
+} from './plugins/types.js';
+export type { ProtocolVersion } from './protocol/types.js';
+export type { GatewayConfig, EndpointConfig, EndpointSettings } from './config/model.js';
+export { WsgateError, type ErrorCode } from './errors.js';

@@ -1,0 +1,106 @@
+// The handler API: what a JS/TS handler module (and the native plugin adapter) sees.
+// Mirrors mod_websocket's WebSocketPlugin (connect / message / disconnect) and adds what the
+// plugin API never had: connection ids, a registry, broadcast and groups.
+import type { Logger } from 'pino';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ProtocolVersion } from '../protocol/types.js';
+
+export type MessageData = Buffer | string;
+
+/** One live WebSocket connection. */
+export interface Connection<S = unknown> {
+  /** Registry id: the `id` query parameter when present, otherwise generated. */
+  readonly id: string;
+  /** Request path without the query string. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** Request headers, names lower-cased (as node:http). */
+  readonly headers: IncomingHttpHeaders;
+  /** The client's address: the TCP peer, or X-Forwarded-For when the peer is a trusted proxy. */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly version: ProtocolVersion;
+  /** The Location this connection matched, as written in the config ('/echo', or the regex source). */
+  readonly location: string;
+  /** Subprotocols the client offered (Sec-WebSocket-Protocol tokens), in order. */
+  readonly protocols: readonly string[];
+  /** The chosen subprotocol, '' when none. */
+  readonly protocol: string;
+  readonly origin: string | undefined;
+  readonly connectedAt: Date;
+  readonly groups: ReadonlySet<string>;
+  /** What onConnect returned. */
+  state: S;
+  readonly log: Logger;
+  /** True until the close handshake starts. */
+  readonly isOpen: boolean;
+
+  /** Queue one message. A string is sent as text unless isBinary is true. Returns false when the
+   *  connection is closing or closed (nothing is sent). */
+  send(data: MessageData, isBinary?: boolean): boolean;
+  ping(data?: MessageData): boolean;
+  pong(data?: MessageData): boolean;
+  /** Start the close handshake. No code → empty close payload (the peer sees 1005). */
+  close(code?: number, reason?: string): void;
+  join(group: string): void;
+  leave(group: string): void;
+}
+
+/** The view of a connection inside onConnect, before the 101 answer is sent. */
+export interface PendingConnection<S = unknown> extends Connection<S> {
+  /** Choose the response subprotocol (should be one of `protocols`). */
+  selectProtocol(protocol: string): void;
+  /** Add or replace a header of the 101 response. */
+  setHeader(name: string, value: string): void;
+  /** Refuse the connection with this HTTP status (default 403). */
+  reject(status?: number, reason?: string): void;
+}
+
+export interface ConnectionFilter {
+  /** The Location as written in the config. */
+  location?: string;
+  group?: string;
+}
+
+export interface BroadcastOptions extends ConnectionFilter {
+  isBinary?: boolean;
+  /** Leave out this connection id (e.g. the sender in a chat). */
+  except?: string;
+}
+
+/** The registry of live connections, shared by handlers and the control channel. */
+export interface Gateway {
+  connections(filter?: ConnectionFilter): Connection[];
+  get(id: string): Connection | undefined;
+  /** False when there is no such open connection. */
+  send(id: string, data: MessageData, isBinary?: boolean): boolean;
+  /** Returns how many connections the message was queued to. */
+  broadcast(data: MessageData, options?: BroadcastOptions): number;
+  close(id: string, code?: number, reason?: string): boolean;
+  join(id: string, group: string): boolean;
+  leave(id: string, group: string): boolean;
+}
+
+export interface EndpointInfo {
+  /** The Location as written in the config. */
+  location: string;
+  /** The handler module path and export. */
+  handlerPath: string;
+  log: Logger;
+}
+
+/** What a handler module exports (default export, or the export named by `WebSocketHandler path.js NAME`):
+ *  either this object, or a function `(gateway, endpoint) => Handler` called once per endpoint. */
+export interface Handler<S = unknown> {
+  /** Before the 101 answer. Return `false` (or call conn.reject) to refuse with 403; any other
+   *  value becomes `conn.state`. May choose the subprotocol and set response headers. */
+  onConnect?(conn: PendingConnection<S>): S | false | void | Promise<S | false | void>;
+  /** Once per complete message. Text arrives as a Buffer of valid UTF-8 with isBinary false. */
+  onMessage?(conn: Connection<S>, data: Buffer, isBinary: boolean): void | Promise<void>;
+  /** Once after any close, error or TCP drop. code is 1006 when there was no close frame. */
+  onDisconnect?(conn: Connection<S>, code: number, reason: string): void | Promise<void>;
+  /** When the configuration is torn down (shutdown). */
+  destroy?(): void | Promise<void>;
+}
+
+export type HandlerFactory<S = unknown> = (gateway: Gateway, endpoint: EndpointInfo) => Handler<S> | Promise<Handler<S>>;

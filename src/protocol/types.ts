@@ -1,0 +1,52 @@
+// Contracts of the sans-I/O protocol layer: bytes in, events out; no sockets, no timers.
+import type { WsgateError } from '../errors.js';
+
+/** What a handshake negotiated. Numbers are RFC 6455 Sec-WebSocket-Version values. */
+export type ProtocolVersion = 13 | 8 | 7 | 'hixie-76' | 'hixie-75';
+
+export enum Opcode {
+  Continuation = 0x0,
+  Text = 0x1,
+  Binary = 0x2,
+  Close = 0x8,
+  Ping = 0x9,
+  Pong = 0xa,
+}
+
+/** Receives what a decoder found, in stream order. */
+export interface DecoderSink {
+  /** A complete message (fragments reassembled; text already validated as UTF-8). */
+  onMessage(data: Buffer, isBinary: boolean): void;
+  onPing(data: Buffer): void;
+  onPong(data: Buffer): void;
+  /** The peer's close frame. code is 1005 when the frame had no payload. */
+  onClose(code: number, reason: string): void;
+  /** A protocol violation. error.closeCode is the close code to answer with; the decoder takes no more input. */
+  onError(error: WsgateError): void;
+}
+
+export interface DecoderOptions {
+  /** Whole-message limit (MaxMessageSize). */
+  maxMessageSize: number;
+  /** Close code for an oversized message: 1009 for version 13, 1004 for 7/8. */
+  tooBigCloseCode?: number;
+  /** Server side: incoming frames must be masked. */
+  requireMask?: boolean;
+}
+
+export interface Decoder {
+  /** Feed bytes from the socket. Events are delivered synchronously to the sink. */
+  push(chunk: Buffer): void;
+}
+
+/** Server → client framing. Results are arrays of chunks written in order (header, payload) so large
+ *  payloads are never copied; the bytes do not depend on the connection, so one encoding can be
+ *  written to many sockets (broadcast). */
+export interface Encoder {
+  message(data: Buffer, isBinary: boolean): Buffer[];
+  /** undefined when the protocol has no such frame (hixie). */
+  ping(data: Buffer): Buffer[] | undefined;
+  pong(data: Buffer): Buffer[] | undefined;
+  /** code undefined → empty close payload (peer sees 1005). */
+  close(code?: number, reason?: string): Buffer[];
+}
