@@ -1,7 +1,178 @@
-// Placeholder until the command lands; replaced by its owner.
+// `wsgate ctl`: talk to a running gateway's control channel (UNIX socket or HTTP API).
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
+import { loadConfig } from '../config/load.js';
+import { isWsgateError } from '../errors.js';
+import type { ControlCommand, ControlResult } from '../control/commands.js';
+import { connectSocket, httpClient, RemoteError, type ControlClient } from '../control/client.js';
+import { formatPeer } from '../control/connection-info.js';
+import { encodeId } from '../control/line-commands.js';
+import { targetFromConfig, type ControlTarget } from '../control/target.js';
 import { ExitCode, type CliIO } from './io.js';
+import { UsageError, parseCommandArgs } from './main.js';
 
-export async function ctl(_args: string[], io: CliIO): Promise<number> {
-  io.stderr.write('wsgate ctl: not available yet\n');
-  return ExitCode.Runtime;
+const help = `usage: wsgate ctl [--socket PATH | --url URL | -f FILE] [--token T] COMMAND
+  list [--location PATH] [--group G] [--json]   ID HOST:PORT per connection (--json: details)
+  send [--binary] ID MESSAGE                    push MESSAGE to one connection
+  broadcast [--location PATH] [--group G] [--binary] MESSAGE
+  close ID [CODE [REASON]]
+  join ID GROUP | leave ID GROUP
+--socket also from WSGATE_CONTROL_SOCKET, --url from WSGATE_CONTROL_URL, --token from
+WSGATE_CONTROL_TOKEN. -f FILE (default: conf/wsgate.conf in the current directory, when neither
+--socket nor --url is given) takes the socket, else the HTTP address and token, from a config.
+--binary sends MESSAGE as a binary frame (text otherwise).
+Exit 0 on OK, 1 on a usage error, 2 when the gateway answers ERR or cannot be reached.
+`;
+
+export async function ctl(args: string[], io: CliIO): Promise<number> {
+  let target: ControlTarget;
+  let command: ControlCommand;
+  let json: boolean;
+  try {
+    const parsed = parseCommandArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        socket: { type: 'string' },
+        url: { type: 'string' },
+        file: { type: 'string', short: 'f' },
+        define: { type: 'string', short: 'D', multiple: true },
+        token: { type: 'string' },
+        location: { type: 'string' },
+        group: { type: 'string' },
+        json: { type: 'boolean' },
+        binary: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    const v = parsed.values;
+    if (v.help) {
+      io.stdout.write(help);
+      return ExitCode.Ok;
+    }
+    if ([v.socket, v.url, v.file].filter((x) => x !== undefined).length > 1) throw new UsageError('give one of --socket, --url and -f');
+    command = commandFrom(parsed.positionals, { location: v.location, group: v.group, binary: v.binary === true });
+    const found = findTarget(v, io);
+    if (typeof found === 'number') return found;
+    target = found;
+    json = v.json === true;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`wsgate ctl: ${err.message}\n${help}`);
+    return ExitCode.ConfigOrUsage;
+  }
+  return run(target, command, json, io);
+}
+
+/** Options first, then the environment, then the config file (-f, or conf/wsgate.conf if present). */
+function findTarget(v: { socket?: string; url?: string; file?: string; define?: string[]; token?: string }, io: CliIO): ControlTarget | number {
+  let target: ControlTarget = { socket: v.socket, url: v.url };
+  if (v.socket === undefined && v.url === undefined) {
+    target = { socket: io.env.WSGATE_CONTROL_SOCKET, url: io.env.WSGATE_CONTROL_URL };
+    const file = v.file ?? (target.socket ?? target.url ? undefined : defaultConfig(io.cwd));
+    if (file !== undefined) {
+      const fromFile = targetInConfig(resolve(io.cwd, file), v.define ?? [], io);
+      if (typeof fromFile === 'number') return fromFile;
+      target = fromFile;
+    }
+  }
+  if (target.socket !== undefined) target.url = undefined;
+  target.token = v.token ?? io.env.WSGATE_CONTROL_TOKEN ?? target.token;
+  if (target.socket === undefined && target.url === undefined) throw new UsageError('no control channel: give --socket PATH, --url URL or -f FILE');
+  return target;
+}
+
+function defaultConfig(cwd: string): string | undefined {
+  const file = resolve(cwd, 'conf/wsgate.conf');
+  return existsSync(file) ? file : undefined;
+}
+
+/** The control channel a config file sets up, or an exit code after printing why there is none. */
+function targetInConfig(file: string, defines: string[], io: CliIO): ControlTarget | number {
+  const { config, diagnostics } = loadConfig(file, { defines, env: io.env });
+  if (hasErrors(diagnostics)) {
+    for (const d of diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
+    return ExitCode.ConfigOrUsage;
+  }
+  const target = targetFromConfig(config.control);
+  if (target === undefined) {
+    io.stderr.write(`wsgate ctl: ${file} sets up no control channel (WebSocketControlSocket or WebSocketControlListen)\n`);
+    return ExitCode.ConfigOrUsage;
+  }
+  return target;
+}
+
+async function run(target: ControlTarget, command: ControlCommand, json: boolean, io: CliIO): Promise<number> {
+  let client: ControlClient | undefined;
+  try {
+    client = target.socket !== undefined ? await connectSocket(target.socket) : httpClient(target.url!, target.token);
+    const result = await client.execute(command);
+    io.stdout.write(render(result, json));
+    return ExitCode.Ok;
+  } catch (err) {
+    if (err instanceof RemoteError) io.stderr.write(`wsgate ctl: ERR ${err.code} ${err.message}\n`);
+    else if (isWsgateError(err)) io.stderr.write(`wsgate ctl: ${err.message}\n`);
+    else throw err;
+    return ExitCode.Runtime;
+  } finally {
+    await client?.close();
+  }
+}
+
+function commandFrom(words: string[], o: { location: string | undefined; group: string | undefined; binary: boolean }): ControlCommand {
+  const [name, ...rest] = words;
+  const filter = { ...(o.location !== undefined && { location: o.location }), ...(o.group !== undefined && { group: o.group }) };
+  const message = (text: string): string | Buffer => (o.binary ? Buffer.from(text) : text);
+  const arity = (min: number, max: number, form: string): void => {
+    if (rest.length < min || rest.length > max) throw new UsageError(`usage: wsgate ctl ${form}`);
+  };
+  switch (name) {
+    case 'list':
+      arity(0, 0, 'list [--location PATH] [--group G] [--json]');
+      return { kind: 'list', detail: true, filter };
+    case 'send':
+      arity(2, 2, 'send [--binary] ID MESSAGE');
+      return { kind: 'send', id: rest[0]!, data: message(rest[1]!) };
+    case 'broadcast':
+      arity(1, 1, 'broadcast [--location PATH] [--group G] [--binary] MESSAGE');
+      return { kind: 'broadcast', filter, data: message(rest[0]!) };
+    case 'close': {
+      arity(1, 3, 'close ID [CODE [REASON]]');
+      const code = rest[1] === undefined ? undefined : Number(rest[1]);
+      if (code !== undefined && !Number.isInteger(code)) throw new UsageError(`close code '${rest[1]}' is not a number`);
+      return { kind: 'close', id: rest[0]!, code, reason: rest[2] };
+    }
+    case 'join':
+    case 'leave':
+      arity(2, 2, `${name} ID GROUP`);
+      return { kind: name, id: rest[0]!, group: rest[1]! };
+    case undefined:
+      throw new UsageError('no command');
+    default:
+      throw new UsageError(`unknown ctl command '${name}'`);
+  }
+}
+
+function render(result: ControlResult, json: boolean): string {
+  switch (result.kind) {
+    case 'list':
+      if (json) return `${JSON.stringify(result.connections, null, 2)}\n`;
+      return result.connections.map((c) => `${encodeId(c.id)} ${formatPeer(c)}\n`).join('');
+    case 'sent':
+      return `sent ${result.count}\n`;
+    case 'closed':
+      return 'closed\n';
+    case 'joined':
+      return 'joined\n';
+    case 'left':
+      return 'left\n';
+    case 'info':
+      return `${JSON.stringify(result.connection, null, 2)}\n`;
+    case 'help':
+      return result.lines.map((l) => `${l}\n`).join('');
+    case 'pong':
+    case 'bye':
+      return 'ok\n';
+  }
 }

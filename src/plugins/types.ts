@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ProtocolVersion } from '../protocol/types.js';
+import type { EndpointSettings } from '../config/model.js';
 
 export type MessageData = Buffer | string;
 
@@ -87,6 +88,8 @@ export interface EndpointInfo {
   /** The handler module path and export. */
   handlerPath: string;
   log: Logger;
+  /** The endpoint's settings, when the gateway passes them (the native adapter reads sendQueueLimit). */
+  settings?: EndpointSettings;
 }
 
 /** What a handler module exports (default export, or the export named by `WebSocketHandler path.js NAME`):

@@ -1,14 +1,55 @@
-// Placeholder until the native plugin host lands; replaced by its owner.
-import { WsgateError } from '../../errors.js';
+// Native mod_websocket plugins (WebSocketHandler lib.so init) hosted through koffi and the C helper.
 import type { HandlerSpec } from '../../config/model.js';
+import { WsgateError } from '../../errors.js';
 import type { EndpointInfo, Handler } from '../types.js';
+import { NativeHandler } from './adapter.js';
+import { nativeLibrary, type NativeLibrary } from './ffi.js';
+import { loadPlugin } from './plugin.js';
+import { Pump } from './pump.js';
 
 type NativeSpec = Extract<HandlerSpec, { kind: 'native' }>;
 
-export async function loadNativeHandler(spec: NativeSpec, _endpoint: EndpointInfo): Promise<Handler> {
-  throw new WsgateError('PLUGIN_LOAD', 'native plugins are not available yet', { loc: spec.loc });
+/** Queue cap for a plugin's not-yet-drained sends when the endpoint does not say (16 MiB). */
+export const DEFAULT_PLUGIN_QUEUE_BYTES = 16 * 1024 * 1024;
+
+interface Runtime {
+  pump: Pump;
+  aprReported: boolean;
 }
 
+// One per process, even if this module is evaluated twice (the helper's pipe and lists are global).
+const RUNTIME_KEY = Symbol.for('wsgate.native.runtime');
+type RuntimeHolder = { [RUNTIME_KEY]?: Runtime };
+
+function runtime(lib: NativeLibrary): Runtime {
+  const holder = globalThis as RuntimeHolder;
+  return (holder[RUNTIME_KEY] ??= { pump: new Pump(lib, lib.wakeFd), aprReported: false });
+}
+
+export async function loadNativeHandler(spec: NativeSpec, endpoint: EndpointInfo): Promise<Handler> {
+  const lib = nativeLibrary();
+  if (lib instanceof WsgateError) throw new WsgateError(lib.code, lib.message, { loc: spec.loc });
+  const rt = runtime(lib);
+  const loaded = loadPlugin(spec);
+  if (loaded instanceof WsgateError) throw loaded;
+  if (lib.aprUnavailable !== '' && !rt.aprReported) {
+    rt.aprReported = true;
+    endpoint.log.warn(`native plugins get request() == NULL: ${lib.aprUnavailable} (install libapr1)`);
+  }
+  return new NativeHandler({
+    lib,
+    pump: rt.pump,
+    plugin: loaded.handle,
+    queueCap: endpoint.settings?.sendQueueLimit ?? DEFAULT_PLUGIN_QUEUE_BYTES,
+    log: endpoint.log,
+  });
+}
+
+/** What `wsgate check` reports for a WebSocketHandler line: like `apachectl -t`, which loads the
+ *  library and runs its init, this loads, initialises, checks the ABI and calls destroy. */
 export async function validateNativePlugin(spec: NativeSpec): Promise<WsgateError | undefined> {
-  return new WsgateError('PLUGIN_LOAD', 'native plugins are not available yet', { loc: spec.loc });
+  const loaded = loadPlugin(spec);
+  if (loaded instanceof WsgateError) return loaded;
+  loaded.lib.pluginDestroy(loaded.handle);
+  return undefined;
 }

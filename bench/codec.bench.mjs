@@ -1,0 +1,177 @@
+// Codec benchmark, run against the compiled dist/ (npm run bench, or node bench/codec.bench.mjs):
+// wsgate's sans-I/O hybi codec against ws's own Receiver and Sender (pure JS: no bufferutil or
+// utf-8-validate), in the same process and run, on the same bytes.
+//  - decode: masked client frames of 32 B, 16 KiB and 1 MiB (binary and text), delivered in
+//    64 KiB chunks as a socket would; both decoders unmask in place, so each run gets fresh copies
+//    made before the clock starts;
+//  - encode+write: 32 B frames encoded and written to a 127.0.0.1 socket the way a server writes
+//    them (one write for one chunk, cork + writes for several), timed until the last is flushed:
+//    this shows what merging small frames into one buffer buys;
+//  - encode: unmasked server frames of the same sizes (ENCODES frames per run; large payloads are
+//    not copied by either side, so this is the per-frame cost).
+// Medians of RUNS runs (after one warm-up run), ours and ws alternating so both see the same
+// machine load; ratio = wsgate/ws throughput (> 1: wsgate faster).
+import { randomFillSync } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { connect, createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { createHybiDecoder, hybiEncoder } = await import(pathToFileURL(resolve(root, 'dist/protocol/index.js')).href);
+const require = createRequire(import.meta.url);
+const { Receiver, Sender } = require('ws');
+
+const RUNS = Number(process.env.WSGATE_BENCH_RUNS ?? 7);
+const CHUNK = 64 * 1024;
+const SIZES = [
+  { label: '32 B', bytes: 32, count: 100_000 },
+  { label: '16 KiB', bytes: 16 * 1024, count: 2_000 },
+  { label: '1 MiB', bytes: 1024 * 1024, count: 32 },
+];
+
+/** One masked client frame (RFC 6455 §5.2), built here so neither codec under test writes it. */
+function clientFrame(opcode, payload) {
+  const len = payload.length;
+  const extra = len < 126 ? 0 : len < 65536 ? 2 : 8;
+  const out = Buffer.alloc(2 + extra + 4 + len);
+  out[0] = 0x80 | opcode;
+  if (extra === 0) out[1] = 0x80 | len;
+  else if (extra === 2) (out[1] = 0x80 | 126), out.writeUInt16BE(len, 2);
+  else (out[1] = 0x80 | 127), out.writeBigUInt64BE(BigInt(len), 2);
+  const mask = randomFillSync(Buffer.alloc(4));
+  mask.copy(out, 2 + extra);
+  for (let i = 0; i < len; i++) out[6 + extra + i] = payload[i] ^ mask[i & 3];
+  return out;
+}
+
+function payloadOf(bytes, text) {
+  if (!text) return randomFillSync(Buffer.alloc(bytes));
+  const unit = Buffer.from('wsgate ✓ κόσμε, ascii mostly. ');
+  const out = Buffer.alloc(bytes, 0x61);
+  for (let at = 0; at + unit.length <= bytes; at += unit.length) unit.copy(out, at);
+  return out;
+}
+
+function chunked(stream) {
+  const chunks = [];
+  for (let at = 0; at < stream.length; at += CHUNK) chunks.push(Buffer.from(stream.subarray(at, at + CHUNK)));
+  return chunks;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Times ours and theirs alternately, RUNS+1 times each (the first pair is a warm-up), so both
+ *  see the same machine load; prepare() runs outside the clock. Returns the median ms of each. */
+function race(prepare, ours, theirs) {
+  const samples = { ours: [], theirs: [] };
+  for (let run = 0; run <= RUNS; run++) {
+    for (const [name, fn] of [['ours', ours], ['theirs', theirs]]) {
+      const input = prepare();
+      const start = process.hrtime.bigint();
+      fn(input);
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (run > 0) samples[name].push(ms);
+    }
+  }
+  return { ours: median(samples.ours), theirs: median(samples.theirs) };
+}
+
+function decodeCase({ bytes, count }, text) {
+  const frame = clientFrame(text ? 1 : 2, payloadOf(bytes, text));
+  const stream = Buffer.concat(Array.from({ length: count }, () => frame));
+  const prepare = () => chunked(stream);
+  let received = 0;
+  const result = race(
+    prepare,
+    (chunks) => {
+      const decoder = createHybiDecoder(
+        { onMessage: () => void received++, onPing() {}, onPong() {}, onClose() {}, onError: (e) => { throw e; } },
+        { maxMessageSize: 64 * 1024 * 1024, requireMask: true },
+      );
+      for (const chunk of chunks) decoder.push(chunk);
+    },
+    (chunks) => {
+      const receiver = new Receiver({ isServer: true, maxPayload: 0, binaryType: 'nodebuffer' });
+      receiver.on('message', () => void received--);
+      receiver.on('error', (e) => { throw e; });
+      for (const chunk of chunks) receiver.write(chunk);
+    },
+  );
+  if (received !== 0) throw new Error(`decoders disagree on message count (${received})`);
+  return { ...result, bytes: stream.length };
+}
+
+const ENCODES = 200_000;
+
+function encodeCase({ bytes }) {
+  const count = ENCODES;
+  const payload = payloadOf(bytes, false);
+  let total = 0;
+  const options = { fin: true, rsv1: false, opcode: 2, mask: false, readOnly: true };
+  const result = race(
+    () => null,
+    () => {
+      for (let i = 0; i < count; i++) total += hybiEncoder.message(payload, true).length;
+    },
+    () => {
+      for (let i = 0; i < count; i++) total += Sender.frame(payload, options).length;
+    },
+  );
+  if (total === 0) throw new Error('nothing encoded');
+  return { ...result, frames: count };
+}
+
+const WRITES = 100_000;
+
+/** Writes WRITES frames of `bytes` bytes on a loopback socket, ours and ws alternating. */
+async function encodeWriteCase({ bytes }) {
+  const server = createServer((socket) => socket.on('data', () => {}));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const socket = connect(server.address().port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const payload = payloadOf(bytes, false);
+  const options = { fin: true, rsv1: false, opcode: 2, mask: false, readOnly: true };
+  const write = (chunks) => {
+    if (chunks.length === 1) return socket.write(chunks[0]);
+    socket.cork();
+    for (const chunk of chunks) socket.write(chunk);
+    socket.uncork();
+  };
+  const flushed = () => new Promise((resolve) => socket.write(Buffer.alloc(0), resolve));
+  const samples = { ours: [], theirs: [] };
+  for (let run = 0; run <= RUNS; run++) {
+    for (const [name, encode] of [['ours', () => hybiEncoder.message(payload, true)], ['theirs', () => Sender.frame(payload, options)]]) {
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < WRITES; i++) write(encode());
+      await flushed();
+      if (run > 0) samples[name].push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+  }
+  socket.destroy();
+  server.close();
+  return { ours: median(samples.ours), theirs: median(samples.theirs), bytes: bytes * WRITES };
+}
+
+const rate = ({ bytes, frames }, ms) =>
+  frames === undefined
+    ? `${(bytes / 1024 / 1024 / (ms / 1000)).toFixed(0).padStart(7)} MiB/s`
+    : `${(frames / (ms / 1000) / 1e6).toFixed(2).padStart(7)} M frames/s`;
+const rows = [];
+function report(name, size, result) {
+  const { ours, theirs } = result;
+  const ratio = theirs / ours;
+  rows.push(ratio);
+  console.log(
+    `${name.padEnd(14)} ${size.label.padStart(7)}  wsgate ${ours.toFixed(2).padStart(8)} ms ${rate(result, ours)}` +
+      `   ws ${theirs.toFixed(2).padStart(8)} ms ${rate(result, theirs)}   ratio ${ratio.toFixed(2)}`,
+  );
+}
+
+console.log(`codec bench: node ${process.version}, medians of ${RUNS} runs, ratio = wsgate/ws throughput (> 1: wsgate faster)`);
+for (const size of SIZES) report('decode binary', size, decodeCase(size, false));
+for (const size of SIZES) report('decode text', size, decodeCase(size, true));
+report('encode+write', SIZES[0], await encodeWriteCase(SIZES[0]));
+for (const size of SIZES) report('encode binary', size, encodeCase(size));
+const geo = Math.exp(rows.reduce((s, r) => s + Math.log(r), 0) / rows.length);
+console.log(`geometric mean ratio: ${geo.toFixed(2)}`);

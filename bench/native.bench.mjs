@@ -1,0 +1,232 @@
+// Native plugin benchmark, against the compiled dist/ (npm run bench, or node bench/native.bench.mjs).
+// Same run, same `ws` client, each server in its own child process:
+//  - echo round trips through the C echo plugin (build/plugins/echo.so) vs the JS echo handler
+//    (handlers/echo.mjs) in one wsgate, and a `ws` echo server as the outside baseline;
+//    1 connection sequential and 50 connections pipelined, 32 B and 16 KiB. Goal: C/JS >= 0.9.
+//  - dumb-increment style ticks with 1,000 connections: a C thread per connection sends every 50 ms
+//    (test/fixtures/plugins/ticker.c, which embeds CLOCK_MONOTONIC = node's hrtime clock); delay
+//    from the thread's send() to the client's 'message', p50/p99/max. Baseline: a `ws` server with a
+//    50 ms timer per connection, delay from its ws.send() call.
+// Medians of WSGATE_BENCH_RUNS runs (default 3); WSGATE_NATIVE_BENCH_SECONDS (default 5) of ticks.
+import { fork, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import WebSocket, { WebSocketServer } from 'ws';
+
+const self = fileURLToPath(import.meta.url);
+const root = resolve(dirname(self), '..');
+const RUNS = Number(process.env.WSGATE_BENCH_RUNS ?? 3);
+const TICK_SECONDS = Number(process.env.WSGATE_NATIVE_BENCH_SECONDS ?? 5);
+const TICK_CONNECTIONS = Number(process.env.WSGATE_NATIVE_BENCH_CONNECTIONS ?? 1000);
+const TICK_MS = 50;
+const PIPELINE_CONNECTIONS = 50;
+const SIZES = [
+  { label: '32 B', bytes: 32, sequential: 5000, pipelined: 400 },
+  { label: '16 KiB', bytes: 16 * 1024, sequential: 2000, pipelined: 40 },
+];
+const CASE_TIMEOUT_MS = 60_000;
+
+const role = process.argv[2];
+if (role === '--server') await serve(process.argv[3], process.argv[4]);
+else if (process.env.WSGATE_NATIVE_BENCH_NOFILE === undefined) rerunWithFileLimit();
+else await main();
+
+/** 1,000 connections and their server ends need more descriptors than a soft limit of 1024. */
+function rerunWithFileLimit() {
+  const script = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; WSGATE_NATIVE_BENCH_NOFILE="$(ulimit -n)" exec "$0" "$@"';
+  const child = spawn('/bin/sh', ['-c', script, process.execPath, self], { stdio: 'inherit' });
+  child.once('exit', (code) => process.exit(code ?? 1));
+}
+
+// ---------------------------------------------------------------- server children
+
+async function serve(kind, tickerSo) {
+  let port;
+  if (kind === 'wsgate') {
+    const { startGateway } = await import(pathToFileURL(resolve(root, 'dist/server/gateway.js')).href);
+    const { pino } = await import('pino');
+    const settings = {
+      maxMessageSize: 33554432, supportDraft75: false, originCheck: 'off', trustedOrigins: [], maxConnections: 0,
+      pingInterval: 0, handshakeTimeout: 10, closeTimeout: 5, sendQueueLimit: 256 * 1024 * 1024,
+    };
+    const mainServer = { addresses: [], serverName: undefined, serverAliases: [], isMain: true, tls: false, loc: undefined };
+    const loc = { file: 'bench', line: 1, column: 1 };
+    const endpoint = (path, handler) => ({ vhost: mainServer, match: { kind: 'prefix', path }, settings, loc, handler: { ...handler, loc } });
+    const running = await startGateway({
+      file: 'bench', serverRoot: root, listen: [{ host: '127.0.0.1', port: 0, loc: undefined }], logLevel: 'silent',
+      mainServer, virtualHosts: [], loadedModules: [], defines: {}, ignored: [],
+      remoteIp: { header: undefined, trustedProxies: [] }, control: { socket: undefined, listen: undefined, token: undefined },
+      endpoints: [
+        endpoint('/c', { kind: 'native', path: resolve(root, 'build/plugins/echo.so'), init: 'echo_init' }),
+        endpoint('/js', { kind: 'js', path: resolve(root, 'handlers/echo.mjs'), exportName: undefined }),
+        endpoint('/ticker', { kind: 'native', path: tickerSo, init: 'ticker_init' }),
+      ],
+    }, { log: pino({ level: 'silent' }) });
+    port = running.addresses[0].port;
+  } else {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 33554432 });
+    wss.on('connection', (ws, req) => {
+      if (req.url === '/ticker') {
+        let seq = 0;
+        const timer = setInterval(() => ws.send(`t${seq++}:${process.hrtime.bigint()}`), TICK_MS);
+        ws.on('close', () => clearInterval(timer));
+      } else {
+        ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+      }
+    });
+    await new Promise((r) => wss.once('listening', r));
+    port = wss.address().port;
+  }
+  process.send({ port });
+}
+
+function startServer(kind, tickerSo) {
+  return new Promise((ok, fail) => {
+    const child = fork(self, ['--server', kind, tickerSo], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', ({ port }) => ok({ child, base: `ws://127.0.0.1:${port}` }));
+    child.once('exit', (code) => fail(new Error(`${kind} server exited with ${code}`)));
+  });
+}
+
+// ---------------------------------------------------------------- client side (this process)
+
+function open(url, headers = {}) {
+  return new Promise((ok, fail) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 33554432, headers });
+    ws.once('open', () => ok(ws));
+    ws.once('error', fail);
+  });
+}
+
+function bounded(promise, what) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, fail) => (timer = setTimeout(() => fail(new Error(`${what} timed out`)), CASE_TIMEOUT_MS))),
+  ]);
+}
+
+async function sequential(url, size) {
+  const ws = await open(url);
+  const payload = Buffer.alloc(size.bytes, 0x61);
+  const started = process.hrtime.bigint();
+  await bounded(new Promise((done) => {
+    let left = size.sequential;
+    ws.on('message', () => (--left === 0 ? done() : ws.send(payload)));
+    ws.send(payload);
+  }), 'sequential');
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  ws.terminate();
+  return size.sequential / seconds;
+}
+
+async function pipelined(url, size) {
+  const clients = await Promise.all(Array.from({ length: PIPELINE_CONNECTIONS }, () => open(url)));
+  const payload = Buffer.alloc(size.bytes, 0x62);
+  const total = PIPELINE_CONNECTIONS * size.pipelined;
+  const started = process.hrtime.bigint();
+  await bounded(new Promise((done) => {
+    let left = total;
+    for (const ws of clients) {
+      ws.on('message', () => --left === 0 && done());
+      for (let i = 0; i < size.pipelined; i++) ws.send(payload);
+    }
+  }), 'pipelined');
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  for (const ws of clients) ws.terminate();
+  return total / seconds;
+}
+
+/** Opens TICK_CONNECTIONS ticker clients, records send→receive delays after a 1 s settle time. */
+async function tickDelays(url) {
+  const clients = [];
+  for (let i = 0; i < TICK_CONNECTIONS; i += 100) {
+    const batch = Math.min(100, TICK_CONNECTIONS - i);
+    clients.push(...(await Promise.all(Array.from({ length: batch }, () => open(url, { 'X-Interval-Us': String(TICK_MS * 1000) })))));
+  }
+  const delays = [];
+  let recording = false;
+  for (const ws of clients) {
+    ws.on('message', (data) => {
+      if (!recording) return;
+      const text = data.toString();
+      const sentAt = BigInt(text.slice(text.indexOf(':') + 1));
+      delays.push(Number(process.hrtime.bigint() - sentAt) / 1e6);
+    });
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  recording = true;
+  await new Promise((r) => setTimeout(r, TICK_SECONDS * 1000));
+  recording = false;
+  for (const ws of clients) ws.close();
+  await Promise.all(clients.map((ws) => new Promise((r) => (ws.readyState === WebSocket.CLOSED ? r() : ws.once('close', r)))));
+  delays.sort((a, b) => a - b);
+  const at = (q) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))];
+  return { count: delays.length, p50: at(0.5), p99: at(0.99), max: delays.at(-1) };
+}
+
+function median(values) {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}
+function rate(n) {
+  return `${Math.round(n).toLocaleString('en-US')}/s`;
+}
+
+function table(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+}
+
+function compileTicker() {
+  const out = join(mkdtempSync(join(tmpdir(), 'wsgate-native-bench-')), 'ticker.so');
+  const r = spawnSync('cc', ['-shared', '-fPIC', '-O2', '-pthread', `-I${join(root, 'handlers/include')}`, '-o', out, join(root, 'test/fixtures/plugins/ticker.c')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cc ticker.c failed: ${r.stderr}`);
+  return out;
+}
+
+async function main() {
+  const built = spawnSync(process.execPath, [join(root, 'scripts/build-native.mjs'), '--quiet'], { stdio: 'inherit' });
+  if (built.status !== 0) {
+    console.log('native helper not built (no C compiler?): skipping the native benchmark');
+    return;
+  }
+  const ticker = compileTicker();
+  const wsgate = await startServer('wsgate', ticker);
+  const ws = await startServer('ws', ticker);
+  try {
+    console.log(`echo round trips (median of ${RUNS}; C/JS goal >= 0.90)`);
+    const rows = [];
+    for (const size of SIZES) {
+      for (const [mode, run] of [['sequential, 1 conn', sequential], [`pipelined, ${PIPELINE_CONNECTIONS} conns`, pipelined]]) {
+        const results = { c: [], js: [], ws: [] };
+        for (let i = 0; i < RUNS; i++) {
+          results.c.push(await run(`${wsgate.base}/c`, size));
+          results.js.push(await run(`${wsgate.base}/js`, size));
+          results.ws.push(await run(`${ws.base}/echo`, size));
+        }
+        const c = median(results.c);
+        const js = median(results.js);
+        const base = median(results.ws);
+        rows.push([`${size.label} ${mode}`, rate(c), rate(js), rate(base), (c / js).toFixed(2), (c / base).toFixed(2)]);
+      }
+    }
+    table(['case', 'C plugin', 'JS handler', 'ws', 'C/JS', 'C/ws'], rows);
+
+    console.log(`\nticks every ${TICK_MS} ms on ${TICK_CONNECTIONS} connections, ${TICK_SECONDS} s: delay send → client receive (ms)`);
+    const c = await tickDelays(`${wsgate.base}/ticker`);
+    const base = await tickDelays(`${ws.base}/ticker`);
+    const fmt = (n) => n.toFixed(2);
+    table(['server', 'samples', 'p50', 'p99', 'max'], [
+      ['wsgate C thread', String(c.count), fmt(c.p50), fmt(c.p99), fmt(c.max)],
+      ['ws timer', String(base.count), fmt(base.p50), fmt(base.p99), fmt(base.max)],
+    ]);
+    console.log(`p50 ratio ws/wsgate ${(base.p50 / c.p50).toFixed(2)}, p99 ratio ws/wsgate ${(base.p99 / c.p99).toFixed(2)} (> 1: wsgate faster)`);
+  } finally {
+    wsgate.child.kill();
+    ws.child.kill();
+  }
+}

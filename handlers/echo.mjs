@@ -1,0 +1,11 @@
+// Echo: every message goes back to its sender, text as text and binary as binary
+// (what mod_websocket's echo example plugin does).
+
+/** @type {import('wsgate').Handler} */
+const echo = {
+  onMessage(conn, data, isBinary) {
+    conn.send(data, isBinary);
+  },
+};
+
+export default echo;

@@ -1,0 +1,80 @@
+// The Apache lines that forward one WebSocket endpoint to the gateway. Each block is self-contained,
+// so it can stand where the mod_websocket <Location> block stood (wsgate migrate does exactly that).
+import type { EndpointConfig, SourceLocation } from '../config/model.js';
+import type { Backend } from './backend.js';
+import { indent, prefixRegex, quoteArg } from './quote.js';
+import { ProxyStyle } from './style.js';
+
+export interface BlockContext {
+  style: ProxyStyle;
+  backend: Backend;
+  /** `file:line` as shown in comments (relative to the config's directory, so output is stable). */
+  where: (loc: SourceLocation) => string;
+}
+
+export function endpointName(endpoint: EndpointConfig): string {
+  return endpoint.match.kind === 'prefix' ? endpoint.match.path : endpoint.match.source;
+}
+
+function sectionOpen(endpoint: EndpointConfig): string {
+  return endpoint.match.kind === 'prefix'
+    ? `<Location ${quoteArg(endpoint.match.path)}>`
+    : `<LocationMatch ${quoteArg(endpoint.match.source)}>`;
+}
+
+function sectionClose(endpoint: EndpointConfig): string {
+  return endpoint.match.kind === 'prefix' ? '</Location>' : '</LocationMatch>';
+}
+
+/** Apache passes Host as the backend address unless told otherwise; the gateway routes virtual
+ *  hosts and checks origins by the client's Host. Behind TLS the gateway cannot see the scheme. */
+function forwardedContext(endpoint: EndpointConfig, extra: readonly string[]): string[] {
+  const lines = [...extra, 'ProxyPreserveHost On'];
+  if (endpoint.vhost.tls) lines.push('RequestHeader set X-Forwarded-Proto "https"');
+  return lines;
+}
+
+/** Inside <Location> ProxyPass takes only the target; the request path after the Location prefix is
+ *  appended. Inside <LocationMatch> a target without `$N` gets the whole request path appended. */
+function proxyTarget(endpoint: EndpointConfig, origin: string): string {
+  return endpoint.match.kind === 'prefix' ? origin + encodeURI(endpoint.match.path) : origin;
+}
+
+function proxyPassBlock(endpoint: EndpointConfig, context: BlockContext, extra: readonly string[]): string[] {
+  const wstunnel = context.style === ProxyStyle.Wstunnel;
+  const target = proxyTarget(endpoint, wstunnel ? context.backend.ws : context.backend.http);
+  const body = wstunnel
+    ? [
+        `ProxyPass ${quoteArg(target)}`,
+        // Off keeps the old mod_proxy_wstunnel tunnel (2.4.47+ hands ws:// to mod_proxy_http by default).
+        '<IfDirective ProxyWebsocketFallbackToProxyHttp>',
+        '    ProxyWebsocketFallbackToProxyHttp Off',
+        '</IfDirective>',
+      ]
+    : [`ProxyPass ${quoteArg(target)} upgrade=websocket`, `ProxyPassReverse ${quoteArg(target)}`];
+  return [sectionOpen(endpoint), ...indent([...forwardedContext(endpoint, extra), ...body]), sectionClose(endpoint)];
+}
+
+function rewriteBlock(endpoint: EndpointConfig, context: BlockContext, extra: readonly string[]): string[] {
+  const source = endpoint.match.kind === 'prefix' ? prefixRegex(endpoint.match.path) : endpoint.match.source;
+  // mod_rewrite reads its arguments without Apache's `\"` escape; PCRE's \x22 means the same.
+  const pattern = source.replace(/"/g, '\\x22');
+  // Rewrite rules of the main server do not reach virtual hosts unless they opt in.
+  const inheritNote = endpoint.vhost.isMain ? ['# Virtual hosts run these rules only with `RewriteOptions InheritDown` here (2.4.8+).'] : [];
+  return [
+    ...inheritNote,
+    'RewriteEngine On',
+    'RewriteCond "%{HTTP:Upgrade}" "websocket" [NC]',
+    `RewriteRule ${quoteArg(pattern)} ${quoteArg(`${context.backend.ws}%{REQUEST_URI}`)} [P,L]`,
+    sectionOpen(endpoint),
+    ...indent(forwardedContext(endpoint, extra)),
+    sectionClose(endpoint),
+  ];
+}
+
+/** `extra`: Apache lines to keep inside the section (access control that runs before proxying). */
+export function renderEndpointBlock(endpoint: EndpointConfig, context: BlockContext, extra: readonly string[] = []): string[] {
+  const header = `# WebSocket endpoint ${endpointName(endpoint)} (${context.where(endpoint.loc)})`;
+  const block = context.style === ProxyStyle.Rewrite ? rewriteBlock(endpoint, context, extra) : proxyPassBlock(endpoint, context, extra);
+  return [header, ...block];
+}

@@ -1,0 +1,227 @@
+// Every directive wsgate gives meaning to, defined once as data: arguments, contexts, default,
+// documentation and what it sets. Used by the resolver, `wsgate check`, the README reference
+// (docs.ts) and the Apache generator.
+import type { EndpointSettings } from './model.js';
+import {
+  parseOnOff,
+  parseOrigin,
+  parseOriginCheck,
+  parsePositiveBytes,
+  parseSeconds,
+  parseWholeNumber,
+} from './values.js';
+
+/** server = main server config; vhost = inside <VirtualHost>; location = inside <Location>/<LocationMatch>. */
+export type DirectiveContext = 'server' | 'vhost' | 'location';
+
+export type DirectiveGroup = 'mod_websocket' | 'wsgate' | 'control' | 'remoteip' | 'apache';
+
+interface DirectiveBase {
+  name: string;
+  /** Usage line, e.g. 'MaxMessageSize BYTES'. */
+  syntax: string;
+  /** Accepted argument count; max = Infinity for lists. */
+  args: { min: number; max: number };
+  contexts: readonly DirectiveContext[];
+  group: DirectiveGroup;
+  doc: string;
+}
+
+/** A per-endpoint setting: inherited server → <VirtualHost> → <Location>. */
+export interface EndpointDirective<K extends keyof EndpointSettings> extends DirectiveBase {
+  kind: 'endpoint';
+  field: K;
+  default: EndpointSettings[K];
+  /** Throws ValueError. Lists (append = true) are added to what is inherited. */
+  parse: (args: readonly string[]) => EndpointSettings[K];
+  append: boolean;
+}
+
+type AnyEndpointDirective = { [K in keyof EndpointSettings]: EndpointDirective<K> }[keyof EndpointSettings];
+
+/** What a non-endpoint directive feeds: a model path, or the structure of the config itself. */
+export type ModelTarget =
+  | 'serverRoot'
+  | 'listen'
+  | 'logLevel'
+  | 'loadedModules'
+  | 'defines'
+  | 'include'
+  | 'vhost.serverName'
+  | 'vhost.serverAliases'
+  | 'vhost.tls'
+  | 'endpoint'
+  | 'endpoint.handler'
+  | 'remoteIp.header'
+  | 'remoteIp.trustedProxies'
+  | 'control.socket'
+  | 'control.listen'
+  | 'control.token';
+
+export interface ModelDirective extends DirectiveBase {
+  kind: 'model';
+  sets: ModelTarget;
+  /** Shown in the reference; undefined = no default. */
+  defaultText: string | undefined;
+  /** Where outside `contexts` the directive is Apache's business and silently ignored (e.g. LogLevel in a vhost). */
+  ignoredElsewhere: boolean;
+}
+
+export type DirectiveSpec = AnyEndpointDirective | ModelDirective;
+
+const perEndpoint: readonly DirectiveContext[] = ['server', 'vhost', 'location'];
+const serverOnly: readonly DirectiveContext[] = ['server'];
+const anywhere: readonly DirectiveContext[] = ['server', 'vhost', 'location'];
+const one = { min: 1, max: 1 };
+const list = { min: 1, max: Infinity };
+
+function setting<K extends keyof EndpointSettings>(
+  field: K,
+  spec: Omit<EndpointDirective<K>, 'kind' | 'field' | 'contexts' | 'args' | 'append'> & { append?: boolean; args?: { min: number; max: number } },
+): EndpointDirective<K> {
+  return { kind: 'endpoint', field, contexts: perEndpoint, args: spec.args ?? one, append: spec.append ?? false, ...spec };
+}
+
+const first = (args: readonly string[]): string => args[0] ?? '';
+
+/** One directive per EndpointSettings field; tsc rejects a missing field or a wrong value type. */
+export const endpointDirectives = {
+  maxMessageSize: setting('maxMessageSize', {
+    name: 'MaxMessageSize', syntax: 'MaxMessageSize BYTES', group: 'mod_websocket', default: 33554432,
+    doc: 'Largest whole (reassembled) message in bytes; larger ones close the connection with 1009. Plain bytes only: mod_websocket read `64M` as 64.',
+    parse: (a) => parsePositiveBytes(first(a), 'MaxMessageSize', true),
+  }),
+  supportDraft75: setting('supportDraft75', {
+    name: 'SupportDraft75', syntax: 'SupportDraft75 On|Off', group: 'mod_websocket', default: false,
+    doc: 'Also accept hixie draft-75 handshakes (draft-76 is always accepted).',
+    parse: (a) => parseOnOff(first(a), 'SupportDraft75'),
+  }),
+  originCheck: setting('originCheck', {
+    name: 'WebSocketOriginCheck', syntax: 'WebSocketOriginCheck Same|Trusted|Off', group: 'wsgate', default: 'same',
+    doc: 'Same: the Origin must match the Host; Trusted: it must be listed by WebSocketTrustedOrigin; Off: no check. Requests without Origin (non-browser clients) are allowed.',
+    parse: (a) => parseOriginCheck(first(a)),
+  }),
+  trustedOrigins: setting('trustedOrigins', {
+    name: 'WebSocketTrustedOrigin', syntax: 'WebSocketTrustedOrigin ORIGIN...', group: 'wsgate', default: [], append: true, args: list,
+    doc: 'Origins (scheme://host[:port]) accepted by `WebSocketOriginCheck Trusted`. Repeatable; adds to the inherited list.',
+    parse: (a) => a.map((v, i) => parseOrigin(v, i)),
+  }),
+  maxConnections: setting('maxConnections', {
+    name: 'WebSocketMaxConnections', syntax: 'WebSocketMaxConnections N', group: 'wsgate', default: 0,
+    doc: 'Open connections allowed on the endpoint; more are answered 503. 0 = unlimited.',
+    parse: (a) => parseWholeNumber(first(a), 'WebSocketMaxConnections'),
+  }),
+  pingInterval: setting('pingInterval', {
+    name: 'WebSocketPingInterval', syntax: 'WebSocketPingInterval SECONDS', group: 'wsgate', default: 30,
+    doc: 'Seconds between keepalive pings (keep it below the proxy timeout in front of wsgate). 0 = off.',
+    parse: (a) => parseSeconds(first(a), 'WebSocketPingInterval', true),
+  }),
+  handshakeTimeout: setting('handshakeTimeout', {
+    name: 'WebSocketHandshakeTimeout', syntax: 'WebSocketHandshakeTimeout SECONDS', group: 'wsgate', default: 10,
+    doc: 'Seconds a client has to complete its opening handshake.',
+    parse: (a) => parseSeconds(first(a), 'WebSocketHandshakeTimeout', false),
+  }),
+  closeTimeout: setting('closeTimeout', {
+    name: 'WebSocketCloseTimeout', syntax: 'WebSocketCloseTimeout SECONDS', group: 'wsgate', default: 5,
+    doc: "Seconds to wait for the peer's close frame before dropping the TCP connection.",
+    parse: (a) => parseSeconds(first(a), 'WebSocketCloseTimeout', false),
+  }),
+  sendQueueLimit: setting('sendQueueLimit', {
+    name: 'WebSocketSendQueueLimit', syntax: 'WebSocketSendQueueLimit BYTES', group: 'wsgate', default: 16777216,
+    doc: 'Bytes buffered for a slow reader; beyond it the connection is closed with 1008.',
+    parse: (a) => parsePositiveBytes(first(a), 'WebSocketSendQueueLimit', false),
+  }),
+} satisfies { [K in keyof EndpointSettings]: EndpointDirective<K> };
+
+function model(
+  name: string,
+  syntax: string,
+  sets: ModelTarget,
+  group: DirectiveGroup,
+  contexts: readonly DirectiveContext[],
+  args: { min: number; max: number },
+  doc: string,
+  extra: { defaultText?: string; ignoredElsewhere?: boolean } = {},
+): ModelDirective {
+  return { kind: 'model', name, syntax, sets, group, contexts, args, doc, defaultText: extra.defaultText, ignoredElsewhere: extra.ignoredElsewhere ?? false };
+}
+
+const location: readonly DirectiveContext[] = ['location'];
+const serverAndVhost: readonly DirectiveContext[] = ['server', 'vhost'];
+
+export const modelDirectives: readonly ModelDirective[] = [
+  model('SetHandler', 'SetHandler websocket-handler', 'endpoint', 'mod_websocket', location, one,
+    'Makes the enclosing <Location> a WebSocket endpoint. Any other handler name is Apache’s and ignored.'),
+  model('WebSocketHandler', 'WebSocketHandler PATH INIT | PATH.js|.mjs|.cjs [EXPORT]', 'endpoint.handler', 'mod_websocket', location, { min: 1, max: 2 },
+    'The handler: a native mod_websocket plugin (`.so` and its init function, e.g. `echo_init` or `_echo_init@0`) or a JS module (default export unless EXPORT is named). PATH is relative to ServerRoot and must exist.'),
+  model('ServerRoot', 'ServerRoot DIR', 'serverRoot', 'apache', serverOnly, one,
+    'Base of relative paths (Include, WebSocketHandler, …). Applies to the lines after it.', { defaultText: 'directory of the main config file' }),
+  model('Listen', 'Listen [ADDRESS:]PORT [PROTOCOL]', 'listen', 'apache', serverOnly, { min: 1, max: 2 },
+    'Address to accept connections on: `8080`, `127.0.0.1:8080`, `[::1]:8080`; port 0 picks a free port. Repeatable.'),
+  model('Include', 'Include PATH|GLOB', 'include', 'apache', anywhere, one,
+    'Reads other files (relative to ServerRoot; wildcards sorted like Apache). A missing file, or a wildcard matching nothing, is an error.'),
+  model('IncludeOptional', 'IncludeOptional PATH|GLOB', 'include', 'apache', anywhere, one,
+    'Like Include, but nothing found is not an error.'),
+  model('Define', 'Define NAME [VALUE]', 'defines', 'apache', anywhere, { min: 1, max: 2 },
+    'Defines NAME for <IfDefine> and, with a VALUE, the variable ${NAME} for the lines after it.'),
+  model('UnDefine', 'UnDefine NAME', 'defines', 'apache', anywhere, one, 'Removes a Define.'),
+  model('LoadModule', 'LoadModule ID PATH', 'loadedModules', 'apache', serverOnly, { min: 2, max: 2 },
+    'Recorded (not loaded): makes `<IfModule ID>` / `<IfModule mod_x.c>` true for the lines after it.'),
+  model('ServerName', 'ServerName HOST[:PORT]', 'vhost.serverName', 'apache', serverAndVhost, one, 'Name of the main server or of a <VirtualHost>.'),
+  model('ServerAlias', 'ServerAlias HOST...', 'vhost.serverAliases', 'apache', ['vhost'], list, 'Other names of a <VirtualHost>.'),
+  model('SSLEngine', 'SSLEngine On|Off|Optional', 'vhost.tls', 'apache', serverAndVhost, one,
+    'Recorded only: the Apache generator marks such a vhost as TLS (wsgate itself speaks plain HTTP behind Apache).', { defaultText: 'Off' }),
+  model('LogLevel', 'LogLevel [MODULE:]LEVEL...', 'logLevel', 'apache', serverOnly, list,
+    'First bare level, mapped to pino: emerg/alert/crit → fatal, error, warn, notice/info → info, debug, trace1–8 → trace. Elsewhere than the main server it is Apache’s and ignored.',
+    { defaultText: 'info', ignoredElsewhere: true }),
+  model('RemoteIPHeader', 'RemoteIPHeader HEADER', 'remoteIp.header', 'remoteip', serverOnly, one,
+    'Header holding the client address set by trusted proxies, e.g. X-Forwarded-For.', { defaultText: 'none: the TCP peer' }),
+  model('RemoteIPInternalProxy', 'RemoteIPInternalProxy ADDR|CIDR...', 'remoteIp.trustedProxies', 'remoteip', serverOnly, list,
+    'Proxies whose RemoteIPHeader is believed. Repeatable.'),
+  model('RemoteIPTrustedProxy', 'RemoteIPTrustedProxy ADDR|CIDR...', 'remoteIp.trustedProxies', 'remoteip', serverOnly, list,
+    'Same as RemoteIPInternalProxy for wsgate. Repeatable.'),
+  model('WebSocketControlSocket', 'WebSocketControlSocket PATH [MODE]', 'control.socket', 'control', serverOnly, { min: 1, max: 2 },
+    'UNIX socket of the control (push) channel, relative to ServerRoot; MODE is octal.', { defaultText: 'none; MODE 0660' }),
+  model('WebSocketControlListen', 'WebSocketControlListen [ADDRESS:]PORT', 'control.listen', 'control', serverOnly, one,
+    'HTTP control channel address; ADDRESS defaults to 127.0.0.1.', { defaultText: 'none' }),
+  model('WebSocketControlToken', 'WebSocketControlToken TOKEN', 'control.token', 'control', serverOnly, one,
+    'Bearer token the control channel requires.', { defaultText: 'none' }),
+  model('WebSocketControlTokenFile', 'WebSocketControlTokenFile PATH', 'control.token', 'control', serverOnly, one,
+    'Reads the control token from a file (relative to ServerRoot) when the config is loaded; an unreadable or empty file is an error.'),
+];
+
+/** Every directive, endpoint settings and model directives alike. */
+export const directiveSchema: readonly DirectiveSpec[] = [...Object.values(endpointDirectives), ...modelDirectives];
+
+const byName = new Map(directiveSchema.map((d) => [d.name.toLowerCase(), d]));
+
+export function findDirective(name: string): DirectiveSpec | undefined {
+  return byName.get(name.toLowerCase());
+}
+
+/** Default per-endpoint settings, from the schema. */
+export function defaultEndpointSettings(): EndpointSettings {
+  const out: Record<string, unknown> = {};
+  for (const d of Object.values(endpointDirectives)) out[d.field] = Array.isArray(d.default) ? [...d.default] : d.default;
+  return out as unknown as EndpointSettings;
+}
+
+const count = (n: number): string => (n === 1 ? 'one argument' : `${n} arguments`);
+
+/** undefined when `n` arguments fit, else a message saying what was expected. */
+export function argumentCountProblem(spec: DirectiveSpec, n: number): string | undefined {
+  const { min, max } = spec.args;
+  if (n >= min && n <= max) return undefined;
+  const expected = min === max ? count(min) : max === Infinity ? `at least ${count(min)}` : `${min} to ${max} arguments`;
+  return `${spec.name} takes ${expected} (${spec.syntax}), got ${n}`;
+}
+
+/** Sections wsgate gives meaning to (for the reference). */
+export const sectionDocs: readonly { syntax: string; doc: string }[] = [
+  { syntax: '<VirtualHost ADDR...>', doc: 'A virtual host; ServerName/ServerAlias pick it. Per-endpoint settings here apply to its Locations.' },
+  { syntax: '<Location PATH>', doc: 'URL-path prefix match, as Apache. A PATH with wildcards (`*`, `?`, `[…]`) matches the whole path, like fnmatch.' },
+  { syntax: '<Location ~ REGEX>, <LocationMatch REGEX>', doc: 'Regular-expression match on the URL path.' },
+  { syntax: '<IfModule [!]MODULE>', doc: 'MODULE is `mod_x.c` or `x_module`; true when a LoadModule line before it loaded it, or for mod_websocket.c, mod_websocket_draft76.c and mod_remoteip.c (provided by wsgate).' },
+  { syntax: '<IfDefine [!]NAME>', doc: 'True when NAME was defined by Define or `wsgate check -D NAME`.' },
+  { syntax: '<Directory>, <Files>, <Proxy>, <If>, …', doc: 'Apache’s; read and ignored. wsgate routes by URL only, so WebSocket directives inside them are errors.' },
+];

@@ -1,0 +1,50 @@
+// What a control client can ask for, independent of the transport (line protocol or HTTP).
+import type { ConnectionFilter } from '../plugins/types.js';
+import type { ConnectionInfo } from './connection-info.js';
+
+export type ControlCommand =
+  | { kind: 'ping' }
+  | { kind: 'quit' }
+  | { kind: 'help' }
+  /** detail false: `ID HOST:PORT` lines; true: one JSON object per connection. */
+  | { kind: 'list'; filter: ConnectionFilter; detail: boolean }
+  | { kind: 'info'; id: string }
+  /** data is a string for a text frame, a Buffer for a binary frame. */
+  | { kind: 'send'; id: string; data: string | Buffer }
+  | { kind: 'broadcast'; filter: ConnectionFilter; data: string | Buffer }
+  | { kind: 'close'; id: string; code: number | undefined; reason: string | undefined }
+  | { kind: 'join'; id: string; group: string }
+  | { kind: 'leave'; id: string; group: string };
+
+export type ControlResult =
+  | { kind: 'pong' }
+  | { kind: 'bye' }
+  | { kind: 'help'; lines: string[] }
+  | { kind: 'list'; detail: boolean; connections: ConnectionInfo[] }
+  | { kind: 'info'; connection: ConnectionInfo }
+  | { kind: 'sent'; count: number }
+  | { kind: 'closed' }
+  | { kind: 'joined' }
+  | { kind: 'left' };
+
+/** Commands whose success carries no data. */
+export type AcknowledgedCommand = Extract<ControlCommand, { kind: 'ping' | 'quit' | 'close' | 'join' | 'leave' }>;
+
+const acknowledgements = { ping: 'pong', quit: 'bye', close: 'closed', join: 'joined', leave: 'left' } as const;
+
+export function isAcknowledged(command: ControlCommand): command is AcknowledgedCommand {
+  return command.kind in acknowledgements;
+}
+
+/** The data-less result of an acknowledged command (both transports and both clients use it). */
+export function acknowledgement(command: AcknowledgedCommand): ControlResult {
+  return { kind: acknowledgements[command.kind] };
+}
+
+/** Limits shared by both transports. */
+export const ControlLimits = {
+  /** Longest command line, terminator excluded: a 1 MiB text message plus its command words. */
+  maxLineBytes: 1024 * 1024 + 4096,
+  /** Largest payload of SENDB/SENDT/BROADCASTB/BROADCASTT and of an HTTP send (MaxMessageSize's default). */
+  maxPayloadBytes: 32 * 1024 * 1024,
+} as const;

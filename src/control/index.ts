@@ -1,0 +1,42 @@
+// The push channel: the control socket and the HTTP control API over one registry.
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { ControlConfig } from '../config/model.js';
+import type { Gateway } from '../plugins/types.js';
+import { startHttpServer, type RunningHttpServer } from './http-server.js';
+import { startSocketServer, type RunningSocketServer } from './socket-server.js';
+
+export interface RunningControl {
+  socketPath: string | undefined;
+  httpAddress: AddressInfo | undefined;
+  close(): Promise<void>;
+}
+
+/** Starts what `control` configures (either, both or neither). Throws WsgateError (with the
+ *  directive's loc) when a listener cannot start; nothing is left running then. */
+export async function startControl(control: ControlConfig, gateway: Gateway, log: Logger): Promise<RunningControl> {
+  const clog = log.child({ component: 'control' });
+  let socket: RunningSocketServer | undefined;
+  let http: RunningHttpServer | undefined;
+  try {
+    if (control.socket) {
+      socket = await startSocketServer({ ...control.socket, gateway, log: clog });
+    }
+    if (control.listen) {
+      http = await startHttpServer({ ...control.listen, token: control.token, gateway, log: clog });
+    }
+  } catch (err) {
+    await socket?.close();
+    throw err;
+  }
+  return {
+    socketPath: socket?.path,
+    httpAddress: http?.address,
+    async close() {
+      await Promise.all([socket?.close(), http?.close()]);
+    },
+  };
+}
+
+export { ControlLimits, type ControlCommand, type ControlResult } from './commands.js';
+export type { ConnectionInfo } from './connection-info.js';

@@ -1,0 +1,41 @@
+// Line protocol answers. Every command gets exactly one status line, `OK …` or `ERR CODE message`;
+// LIST, INFO and HELP answer `OK n` followed by exactly n data lines, so a client reads the
+// status line first and then knows how many lines follow.
+import { isWsgateError } from '../errors.js';
+import type { ControlResult } from './commands.js';
+import { formatPeer } from './connection-info.js';
+import { encodeId } from './line-commands.js';
+
+export function formatResult(result: ControlResult): string {
+  switch (result.kind) {
+    case 'pong':
+      return 'OK PONG\n';
+    case 'bye':
+      return 'OK BYE\n';
+    case 'help':
+      return block(result.lines);
+    case 'list':
+      return block(
+        result.connections.map((c) => (result.detail ? JSON.stringify(c) : `${encodeId(c.id)} ${formatPeer(c)}`)),
+      );
+    case 'info':
+      return block([JSON.stringify(result.connection)]);
+    case 'sent':
+      return `OK SENT ${result.count}\n`;
+    case 'closed':
+      return 'OK CLOSED\n';
+    case 'joined':
+      return 'OK JOINED\n';
+    case 'left':
+      return 'OK LEFT\n';
+  }
+}
+
+export function formatError(err: unknown): string {
+  const [code, message] = isWsgateError(err) ? [err.code, err.message] : ['IO', 'internal error'];
+  return `ERR ${code} ${message.replace(/[\r\n]+/g, ' ')}\n`;
+}
+
+function block(lines: string[]): string {
+  return `OK ${lines.length}\n${lines.map((l) => `${l}\n`).join('')}`;
+}

@@ -1,0 +1,86 @@
+// The control socket: a UNIX socket speaking the line protocol (see help.ts), for shells
+// (`socat - UNIX-CONNECT:PATH`) and PHP (`fsockopen('unix://PATH')`).
+import { unlink } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { isWsgateError, type SourceLocation } from '../errors.js';
+import type { Gateway } from '../plugins/types.js';
+import { executeCommand } from './execute.js';
+import { parseLineCommand, parsePayloadCommand, payloadLengthOf } from './line-commands.js';
+import { formatError, formatResult } from './line-format.js';
+import { LineParser, type LineParserOptions, type LineRequest } from './line-parser.js';
+import { claimSocketPath, fileIdentity, listenWithMode } from './socket-path.js';
+
+export interface SocketServerOptions {
+  path: string;
+  mode: number;
+  loc: SourceLocation | undefined;
+  gateway: Gateway;
+  log: Logger;
+  limits?: LineParserOptions;
+}
+
+export interface RunningSocketServer {
+  path: string;
+  close(): Promise<void>;
+}
+
+export async function startSocketServer(options: SocketServerOptions): Promise<RunningSocketServer> {
+  const { path, mode, loc, gateway, log } = options;
+  await claimSocketPath(path, loc, log);
+  const clients = new Set<Socket>();
+  const server = createServer((socket) => {
+    clients.add(socket);
+    socket.once('close', () => clients.delete(socket));
+    serveSocketClient(socket, gateway, log, options.limits);
+  });
+  await listenWithMode(server, path, mode, loc);
+  const identity = await fileIdentity(path);
+  log.info({ path, mode: `0${mode.toString(8)}` }, 'control socket listening');
+  return {
+    path,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of clients) socket.destroy();
+      await closed;
+      // Node unlinks the socket on close; remove it ourselves only if it is still ours.
+      if (identity !== undefined && (await fileIdentity(path)) === identity) await unlink(path).catch(() => undefined);
+    },
+  };
+}
+
+/** One client: requests are answered strictly in order; a batch of pipelined requests that
+ *  arrived together is answered with one write. */
+export function serveSocketClient(socket: Socket, gateway: Gateway, log: Logger, limits?: LineParserOptions): void {
+  const parser = new LineParser(payloadLengthOf, limits);
+  let ending = false;
+  socket.on('error', (err) => log.debug({ err }, 'control socket client error'));
+  socket.on('drain', () => socket.resume());
+  socket.on('data', (chunk: Buffer) => {
+    if (ending) return;
+    let reply = '';
+    for (const request of parser.push(chunk)) {
+      const answer = answerRequest(request, gateway, log);
+      reply += answer.text;
+      if (answer.last) {
+        ending = true;
+        break;
+      }
+    }
+    if (reply !== '' && !socket.write(reply)) socket.pause(); // a client that does not read its answers is throttled
+    if (ending) socket.end();
+  });
+}
+
+function answerRequest(request: LineRequest, gateway: Gateway, log: Logger): { text: string; last: boolean } {
+  if (request.kind === 'error') return { text: formatError(request.error), last: request.fatal };
+  try {
+    const command = request.kind === 'line' ? parseLineCommand(request.line) : parsePayloadCommand(request.line, request.payload);
+    const result = executeCommand(command, gateway);
+    if (command.kind !== 'ping' && command.kind !== 'list') log.debug({ command: command.kind }, 'control command');
+    return { text: formatResult(result), last: result.kind === 'bye' };
+  } catch (err) {
+    if (!isWsgateError(err)) log.error({ err }, 'control command failed');
+    return { text: formatError(err), last: false };
+  }
+}

@@ -1,0 +1,114 @@
+// One client connection of a native plugin: the C connection object and the JS Connection it feeds.
+import type { Connection } from '../types.js';
+import type { NativeLibrary, NativePointer } from './ffi.js';
+import type { Pump } from './pump.js';
+import { RecordType, type RecordTarget } from './records.js';
+
+export enum NativeConnectionState {
+  /** on_connect accepted; the 101 may not be written yet, so plugin sends wait in C. */
+  Accepted,
+  Open,
+  /** on_disconnect is running on a helper thread. */
+  Disconnecting,
+  /** The C object is freed. */
+  Freed,
+}
+
+export class NativeConnection implements RecordTarget {
+  state = NativeConnectionState.Accepted;
+  readonly token: number;
+  /** The C connection; set by bind() right after the token exists (the C side needs the token). */
+  pointer: NativePointer = null;
+  private finished: Promise<void> | undefined;
+  private resolveFinished: (() => void) | undefined;
+
+  constructor(
+    private readonly lib: NativeLibrary,
+    private readonly pump: Pump,
+    private readonly conn: Connection,
+  ) {
+    this.token = pump.register(this);
+  }
+
+  bind(pointer: NativePointer): void {
+    this.pointer = pointer;
+  }
+
+  /** The 101 is out: hand over what the plugin queued so far and let later sends wake Node. */
+  open(): void {
+    if (this.state !== NativeConnectionState.Accepted) return;
+    this.state = NativeConnectionState.Open;
+    this.pump.drainConnection(this.pointer);
+  }
+
+  message(data: Buffer, isBinary: boolean): void {
+    if (this.state === NativeConnectionState.Accepted) this.state = NativeConnectionState.Open;
+    if (this.state !== NativeConnectionState.Open) return;
+    this.pump.message(this.pointer, isBinary ? RecordType.Binary : RecordType.Text, data);
+  }
+
+  deliver(type: RecordType, payload: Buffer): void {
+    // Called from the pump's wake-up handler: a throw must not escape into the event loop.
+    try {
+      this.forward(type, payload);
+    } catch (err) {
+      this.conn.log.error({ err }, 'native plugin message could not be sent');
+    }
+  }
+
+  private forward(type: RecordType, payload: Buffer): void {
+    const conn = this.conn;
+    switch (type) {
+      case RecordType.Text:
+        conn.send(payload, false);
+        break;
+      case RecordType.Binary:
+        conn.send(payload, true);
+        break;
+      case RecordType.Ping:
+        conn.ping(payload);
+        break;
+      case RecordType.Pong:
+        conn.pong(payload);
+        break;
+      case RecordType.Overflow:
+        conn.log.warn('native plugin queued more than the send queue limit: closing with 1008');
+        conn.close(1008, 'send queue limit exceeded');
+        break;
+      default:
+        // CLOSE, or any type the ABI does not know: a close frame without payload (peer sees 1005).
+        conn.close();
+    }
+  }
+
+  /** Runs on_disconnect off the JS thread; resolves once it returned and the C object is freed. */
+  disconnect(): Promise<void> {
+    if (this.finished) return this.finished;
+    this.state = NativeConnectionState.Disconnecting;
+    if (this.lib.connDisconnect(this.pointer) === 0) {
+      this.free();
+      this.finished = Promise.resolve();
+      return this.finished;
+    }
+    this.pump.disconnectStarted();
+    this.finished = new Promise<void>((resolve) => {
+      this.resolveFinished = resolve;
+    });
+    return this.finished;
+  }
+
+  disconnected(): void {
+    this.pump.disconnectFinished();
+    this.free();
+    this.resolveFinished?.();
+  }
+
+  /** Also used directly for a declined connection (no on_disconnect, as the original). */
+  free(): void {
+    if (this.state === NativeConnectionState.Freed) return;
+    this.state = NativeConnectionState.Freed;
+    this.pump.unregister(this.token);
+    if (this.pointer !== null) this.lib.connFree(this.pointer);
+    this.pointer = null;
+  }
+}

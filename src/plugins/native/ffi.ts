@@ -1,0 +1,92 @@
+// The C helper (build/libwsgate_native.so) seen through koffi. Node only calls into C here; no
+// JS callback is ever registered, so plugin threads never wait on the JS thread.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import koffi from 'koffi';
+import { WsgateError } from '../../errors.js';
+
+/** An opaque C pointer as koffi hands it over. */
+export type NativePointer = unknown;
+
+export interface NativeLibrary {
+  readonly path: string;
+  /** The helper's wake pipe read end (set up once per process). */
+  readonly wakeFd: number;
+  /** Why plugins get request() == NULL; '' when libapr-1 is loaded. */
+  readonly aprUnavailable: string;
+  liveConnections(): number | bigint;
+  pluginLoad(path: string, init: string, kind: number[], error: Buffer, size: number): NativePointer;
+  pluginDestroy(plugin: NativePointer): void;
+  connNew(plugin: NativePointer, token: number, headers: Buffer, headersSize: number, protocols: Buffer, protocolsSize: number, queueCap: number): NativePointer;
+  connConnect(conn: NativePointer): number;
+  connResponse(conn: NativePointer, out: Buffer, cap: number): number | bigint;
+  connMessage(conn: NativePointer, type: number, data: Buffer | null, size: number, out: Buffer, cap: number): number | bigint;
+  drain(conn: NativePointer | null, out: Buffer, cap: number): number | bigint;
+  connDisconnect(conn: NativePointer): number;
+  connFree(conn: NativePointer): void;
+}
+
+const HELPER_NAME = 'libwsgate_native.so';
+
+/** build/ at the package root: three levels up from src/plugins/native and dist/plugins/native. */
+export function helperPath(): string {
+  const override = process.env.WSGATE_NATIVE_HELPER;
+  if (override) return override;
+  const root = dirname(dirname(dirname(dirname(fileURLToPath(import.meta.url)))));
+  return join(root, 'build', HELPER_NAME);
+}
+
+let loaded: NativeLibrary | WsgateError | undefined;
+
+function bind(path: string): NativeLibrary {
+  // The handle is kept for the life of the process, and the helper is linked with -z nodelete.
+  const lib = koffi.load(path);
+  // wsg_setup: the wake pipe's read end (or -1); `message` receives why APR is unavailable.
+  const setup = lib.func('int wsg_setup(uint8_t *message, size_t size)');
+  const functions = {
+    liveConnections: lib.func('int64_t wsg_live_connections(void)'),
+    pluginLoad: lib.func('void *wsg_plugin_load(const char *path, const char *init, _Out_ int *kind, uint8_t *error, size_t size)'),
+    pluginDestroy: lib.func('void wsg_plugin_destroy(void *plugin)'),
+    connNew: lib.func(
+      'void *wsg_conn_new(void *plugin, uint32_t token, const uint8_t *headers, size_t headers_size, const uint8_t *protocols, size_t protocols_size, size_t cap)',
+    ),
+    connConnect: lib.func('int wsg_conn_connect(void *conn)'),
+    connResponse: lib.func('size_t wsg_conn_response(void *conn, uint8_t *out, size_t cap)'),
+    connMessage: lib.func('int64_t wsg_conn_message(void *conn, int type, uint8_t *buf, size_t size, uint8_t *out, size_t cap)'),
+    drain: lib.func('int64_t wsg_drain(void *conn, uint8_t *out, size_t cap)'),
+    connDisconnect: lib.func('int wsg_conn_disconnect(void *conn)'),
+    connFree: lib.func('void wsg_conn_free(void *conn)'),
+  };
+  // Before any plugin is opened: libapr-1 must be global so plugins' apr_* symbols resolve.
+  const message = Buffer.alloc(512);
+  const wakeFd = setup(message, message.length) as number;
+  const end = message.indexOf(0);
+  const aprUnavailable = message.toString('utf8', 0, end < 0 ? message.length : end);
+  if (wakeFd < 0) throw new Error(aprUnavailable);
+  return { path, wakeFd, aprUnavailable, ...functions } as NativeLibrary;
+}
+
+/** The helper library, loaded once; a WsgateError (PLUGIN_LOAD) says why it is unavailable. */
+export function nativeLibrary(): NativeLibrary | WsgateError {
+  if (loaded) return loaded;
+  const path = helperPath();
+  if (!existsSync(path)) {
+    loaded = new WsgateError(
+      'PLUGIN_LOAD',
+      `native plugin support is not built (${path} is missing): install a C compiler (cc) and run \`npm run build\``,
+    );
+    return loaded;
+  }
+  try {
+    loaded = bind(path);
+  } catch (err) {
+    loaded = new WsgateError('PLUGIN_LOAD', `cannot load the native plugin helper ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return loaded;
+}
+
+/** A C int64/size_t result as a JS number (koffi may return a bigint). */
+export function toNumber(value: number | bigint): number {
+  return typeof value === 'bigint' ? Number(value) : value;
+}

@@ -1,0 +1,637 @@
+/*
+ * wsgate native plugin host helper: implements the WebSocketServer functions in C so that a
+ * plugin never calls into JavaScript. Node only ever calls *into* this library (koffi, main
+ * thread); plugin threads only touch C memory under one mutex and wake Node through a pipe.
+ * That removes koffi's C->JS callback hazards (blocking callbacks, join deadlocks, unregister).
+ *
+ * Built by scripts/build-native.mjs with -Wl,-z,nodelete so it is never unmapped.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "websocket_plugin.h"
+
+#define WSG_API __attribute__((visibility("default")))
+
+/* Records handed to JS besides the plugin's own message types. */
+enum { WSG_RECORD_OVERFLOW = 0x1000, WSG_RECORD_DISCONNECTED = 0x1001 };
+enum { WSG_RECORD_HEADER = 12 }; /* u32 token, u32 type, u32 length (little-endian host) */
+
+/* Why wsg_plugin_load failed. */
+enum {
+  WSG_LOAD_OK = 0,
+  WSG_LOAD_OPEN = 1,
+  WSG_LOAD_SYMBOL = 2,
+  WSG_LOAD_NULL = 3,
+  WSG_LOAD_VERSION = 4,
+  WSG_LOAD_SIZE = 5,
+  WSG_LOAD_NO_ON_MESSAGE = 6,
+};
+
+typedef enum {
+  CONN_CONNECTING,    /* on_connect may run; sends queue until JS releases the connection */
+  CONN_OPEN,          /* accepted */
+  CONN_CLOSING,       /* plugin closed (or overflowed): further sends return 0 */
+  CONN_DISCONNECTING, /* on_disconnect running: sends return 0 */
+  CONN_DONE,          /* on_disconnect returned; waiting for wsg_conn_free */
+  CONN_DECLINED,      /* on_connect returned NULL */
+} conn_state;
+
+typedef struct queued_item {
+  struct queued_item *next;
+  int type;
+  uint32_t len;
+  unsigned char data[];
+} queued_item;
+
+typedef struct wsg_plugin {
+  WebSocketPlugin *plugin;
+  void *dl;
+} wsg_plugin;
+
+typedef struct string_list {
+  char *block;
+  char **items;
+  size_t count;
+} string_list;
+
+typedef struct wsg_conn {
+  WebSocketServer server; /* first member: a server pointer is a connection pointer */
+  wsg_plugin *plugin;
+  uint32_t token;
+  conn_state state;
+  int released; /* JS has the connection open: queued items may be drained */
+  void *priv;
+  string_list headers;   /* key, value, key, value ... */
+  string_list protocols;
+  char **response;       /* key, value, ... (malloc'd) */
+  size_t response_count;
+  char *chosen_protocol;
+  queued_item *head, *tail;
+  size_t queued_bytes, queue_cap;
+  struct wsg_conn *ready_next;
+  int in_ready;
+  struct wsg_conn *done_next;
+  void *pool;
+  void *fake_request;
+} wsg_conn;
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static wsg_conn *g_ready_head, *g_ready_tail;
+static wsg_conn *g_done_head, *g_done_tail;
+static int g_signaled;
+static int g_wake_read = -1, g_wake_write = -1;
+static int64_t g_live_conns;
+/* The connection whose on_message runs on this thread: its sends are drained right after the
+ * call, so they need no wake-up (saves a pipe write and a loop iteration per reply). */
+static __thread struct wsg_conn *tl_in_message;
+
+/* ---- APR, loaded at run time so the helper builds and runs without it ---- */
+typedef int (*apr_initialize_fn)(void);
+typedef int (*apr_pool_create_ex_fn)(void **pool, void *parent, void *abort_fn, void *allocator);
+typedef void (*apr_pool_destroy_fn)(void *pool);
+static apr_pool_create_ex_fn g_pool_create;
+static apr_pool_destroy_fn g_pool_destroy;
+static char g_apr_error[256];
+/* A zeroed stand-in for Apache's request_rec; plugins read only its first field (pool). */
+enum { FAKE_REQUEST_SIZE = 2048 };
+
+static void load_apr(void) {
+  /* Lets an operator (and the tests) run plugins as on a host without libapr-1. */
+  const char *off = getenv("WSGATE_NATIVE_NO_APR");
+  if (off && *off && strcmp(off, "0") != 0) {
+    snprintf(g_apr_error, sizeof g_apr_error, "libapr-1 disabled by WSGATE_NATIVE_NO_APR");
+    return;
+  }
+  void *apr = dlopen("libapr-1.so.0", RTLD_NOW | RTLD_GLOBAL | RTLD_NODELETE);
+  if (!apr) {
+    snprintf(g_apr_error, sizeof g_apr_error, "libapr-1.so.0 not loadable (%s)", dlerror());
+    return;
+  }
+  apr_initialize_fn init = (apr_initialize_fn)dlsym(apr, "apr_initialize");
+  apr_pool_create_ex_fn create = (apr_pool_create_ex_fn)dlsym(apr, "apr_pool_create_ex");
+  apr_pool_destroy_fn destroy = (apr_pool_destroy_fn)dlsym(apr, "apr_pool_destroy");
+  if (!init || !create || !destroy) {
+    snprintf(g_apr_error, sizeof g_apr_error, "libapr-1.so.0 lacks apr_initialize/apr_pool_create_ex/apr_pool_destroy");
+    return;
+  }
+  if (init() != 0) {
+    snprintf(g_apr_error, sizeof g_apr_error, "apr_initialize failed");
+    return;
+  }
+  g_pool_create = create;
+  g_pool_destroy = destroy;
+}
+
+/* Once per process: wake pipe and APR. Returns the pipe's read end; `message` gets why APR is
+ * unavailable (empty when it is available). */
+WSG_API int wsg_setup(char *message, size_t message_size) {
+  pthread_mutex_lock(&g_lock);
+  if (g_wake_read < 0) {
+    /* Pin this library too (besides -z nodelete at link time, which not every linker has). */
+    Dl_info self;
+    if (dladdr((void *)wsg_setup, &self) && self.dli_fname) dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+    int fds[2];
+    if (pipe(fds) == 0) {
+      for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+      }
+      g_wake_read = fds[0];
+      g_wake_write = fds[1];
+      load_apr();
+    } else {
+      snprintf(g_apr_error, sizeof g_apr_error, "pipe: %s", strerror(errno));
+    }
+  }
+  if (message && message_size) snprintf(message, message_size, "%s", g_pool_create ? "" : g_apr_error);
+  int fd = g_wake_read;
+  pthread_mutex_unlock(&g_lock);
+  return fd;
+}
+
+WSG_API int64_t wsg_live_connections(void) {
+  pthread_mutex_lock(&g_lock);
+  int64_t n = g_live_conns;
+  pthread_mutex_unlock(&g_lock);
+  return n;
+}
+
+static void wake(void) {
+  char byte = 1;
+  ssize_t r = write(g_wake_write, &byte, 1); /* EAGAIN: a byte is already pending; fine */
+  (void)r;
+}
+
+/* With g_lock held. Returns 1 when the caller must wake Node after unlocking. */
+static int signal_locked(void) {
+  if (g_signaled || (!g_ready_head && !g_done_head)) return 0;
+  g_signaled = 1;
+  return 1;
+}
+
+static int make_ready_locked(wsg_conn *c) {
+  if (c->released && !c->in_ready && c->head) {
+    c->in_ready = 1;
+    c->ready_next = NULL;
+    if (g_ready_tail) g_ready_tail->ready_next = c; else g_ready_head = c;
+    g_ready_tail = c;
+  }
+  return signal_locked();
+}
+
+static void discard_queue_locked(wsg_conn *c) {
+  queued_item *it = c->head;
+  while (it) {
+    queued_item *next = it->next;
+    free(it);
+    it = next;
+  }
+  c->head = c->tail = NULL;
+  c->queued_bytes = 0;
+}
+
+static void remove_ready_locked(wsg_conn *c) {
+  if (!c->in_ready) return;
+  wsg_conn *prev = NULL;
+  for (wsg_conn *p = g_ready_head; p; prev = p, p = p->ready_next) {
+    if (p != c) continue;
+    if (prev) prev->ready_next = p->ready_next; else g_ready_head = p->ready_next;
+    if (g_ready_tail == p) g_ready_tail = prev;
+    break;
+  }
+  c->in_ready = 0;
+}
+
+/* ---- the server functions the plugin calls ---- */
+static wsg_conn *conn_of(const WebSocketServer *server) { return (wsg_conn *)server; }
+
+static struct request_rec *srv_request(const WebSocketServer *server) {
+  wsg_conn *c = conn_of(server);
+  if (!server || !g_pool_create) return NULL;
+  pthread_mutex_lock(&g_lock);
+  if (!c->fake_request) {
+    void *pool = NULL;
+    void *req = calloc(1, FAKE_REQUEST_SIZE);
+    if (req && g_pool_create(&pool, NULL, NULL, NULL) == 0 && pool) {
+      *(void **)req = pool;
+      c->pool = pool;
+      c->fake_request = req;
+    } else {
+      free(req);
+    }
+  }
+  void *req = c->fake_request;
+  pthread_mutex_unlock(&g_lock);
+  return (struct request_rec *)req;
+}
+
+static const char *srv_header_get(const WebSocketServer *server, const char *key) {
+  if (!server || !key) return NULL;
+  const string_list *h = &conn_of(server)->headers;
+  for (size_t i = 0; i + 1 < h->count; i += 2)
+    if (strcasecmp(h->items[i], key) == 0) return h->items[i + 1];
+  return NULL;
+}
+
+static void srv_header_set(const WebSocketServer *server, const char *key, const char *value) {
+  if (!server || !key || !value) return;
+  wsg_conn *c = conn_of(server);
+  char *k = strdup(key), *v = strdup(value);
+  if (!k || !v) { free(k); free(v); return; }
+  pthread_mutex_lock(&g_lock);
+  for (size_t i = 0; i < c->response_count; i += 2) {
+    if (strcasecmp(c->response[i], key) == 0) {
+      free(c->response[i]);
+      free(c->response[i + 1]);
+      c->response[i] = k;
+      c->response[i + 1] = v;
+      pthread_mutex_unlock(&g_lock);
+      return;
+    }
+  }
+  char **grown = realloc(c->response, (c->response_count + 2) * sizeof *grown);
+  if (grown) {
+    c->response = grown;
+    grown[c->response_count++] = k;
+    grown[c->response_count++] = v;
+  } else {
+    free(k);
+    free(v);
+  }
+  pthread_mutex_unlock(&g_lock);
+}
+
+static size_t srv_protocol_count(const WebSocketServer *server) {
+  return server ? conn_of(server)->protocols.count : 0;
+}
+
+static const char *srv_protocol_index(const WebSocketServer *server, size_t index) {
+  if (!server) return NULL;
+  const string_list *p = &conn_of(server)->protocols;
+  return index < p->count ? p->items[index] : NULL;
+}
+
+static void srv_protocol_set(const WebSocketServer *server, const char *protocol) {
+  if (!server || !protocol) return;
+  wsg_conn *c = conn_of(server);
+  char *copy = strdup(protocol);
+  if (!copy) return;
+  pthread_mutex_lock(&g_lock);
+  free(c->chosen_protocol);
+  c->chosen_protocol = copy;
+  pthread_mutex_unlock(&g_lock);
+}
+
+static size_t srv_send(const WebSocketServer *server, const int type, const unsigned char *buf, const size_t size) {
+  if (!server || (size && !buf) || size > UINT32_MAX) return 0;
+  wsg_conn *c = conn_of(server);
+  int kind = type;
+  if (kind != MESSAGE_TYPE_TEXT && kind != MESSAGE_TYPE_BINARY && kind != MESSAGE_TYPE_PING && kind != MESSAGE_TYPE_PONG)
+    kind = MESSAGE_TYPE_CLOSE;
+  /* RFC 6455 5.5: control frames carry at most 125 bytes. */
+  if ((kind == MESSAGE_TYPE_PING || kind == MESSAGE_TYPE_PONG) && size > 125) return 0;
+  size_t payload = kind == MESSAGE_TYPE_CLOSE ? 0 : size;
+  queued_item *it = malloc(sizeof *it + payload);
+  if (!it) return 0;
+  it->next = NULL;
+  it->type = kind;
+  it->len = (uint32_t)payload;
+  if (payload) memcpy(it->data, buf, payload);
+
+  size_t result = size;
+  pthread_mutex_lock(&g_lock);
+  if (c->state != CONN_CONNECTING && c->state != CONN_OPEN) {
+    pthread_mutex_unlock(&g_lock);
+    free(it);
+    return 0;
+  }
+  if (payload && c->queued_bytes + payload > c->queue_cap) {
+    /* Over the byte cap: drop this frame, stop the plugin's sends, and let JS close with 1008. */
+    it->type = WSG_RECORD_OVERFLOW;
+    it->len = 0;
+    result = 0;
+  }
+  if (it->type == MESSAGE_TYPE_CLOSE || it->type == WSG_RECORD_OVERFLOW) c->state = CONN_CLOSING;
+  if (c->tail) c->tail->next = it; else c->head = it;
+  c->tail = it;
+  c->queued_bytes += it->len;
+  int need_wake = tl_in_message == c ? 0 : make_ready_locked(c);
+  pthread_mutex_unlock(&g_lock);
+  if (need_wake) wake();
+  return result;
+}
+
+static void srv_close(const WebSocketServer *server) {
+  srv_send(server, MESSAGE_TYPE_CLOSE, NULL, 0);
+}
+
+/* ---- plugins ---- */
+WSG_API wsg_plugin *wsg_plugin_load(const char *path, const char *init_name, int *error_kind, char *error, size_t error_size) {
+  *error_kind = WSG_LOAD_OK;
+  error[0] = 0;
+  /* Never unloaded: plugin threads may outlive everything that refers to them. */
+  void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  if (!dl) {
+    *error_kind = WSG_LOAD_OPEN;
+    snprintf(error, error_size, "%s", dlerror());
+    return NULL;
+  }
+  dlerror();
+  void *symbol = dlsym(dl, init_name);
+  if (!symbol) {
+    *error_kind = WSG_LOAD_SYMBOL;
+    const char *why = dlerror();
+    snprintf(error, error_size, "%s", why ? why : "symbol is NULL");
+    return NULL;
+  }
+  WebSocketPlugin *(*init)(void) = (WebSocketPlugin * (*)(void)) symbol;
+  WebSocketPlugin *plugin = init();
+  if (!plugin) {
+    *error_kind = WSG_LOAD_NULL;
+  } else if (plugin->version != WEBSOCKET_PLUGIN_VERSION_0) {
+    *error_kind = WSG_LOAD_VERSION;
+    snprintf(error, error_size, "%u", plugin->version);
+  } else if (plugin->size < sizeof(WebSocketPlugin)) {
+    *error_kind = WSG_LOAD_SIZE;
+    snprintf(error, error_size, "%u", plugin->size);
+  } else if (!plugin->on_message) {
+    *error_kind = WSG_LOAD_NO_ON_MESSAGE;
+  }
+  if (*error_kind != WSG_LOAD_OK) return NULL;
+  wsg_plugin *handle = calloc(1, sizeof *handle);
+  if (!handle) {
+    *error_kind = WSG_LOAD_OPEN;
+    snprintf(error, error_size, "out of memory");
+    return NULL;
+  }
+  handle->plugin = plugin;
+  handle->dl = dl;
+  return handle;
+}
+
+WSG_API void wsg_plugin_destroy(wsg_plugin *handle) {
+  if (!handle) return;
+  if (handle->plugin->destroy) handle->plugin->destroy(handle->plugin);
+  free(handle); /* dl stays loaded (RTLD_NODELETE) */
+}
+
+/* ---- connections ---- */
+/* `block` is NUL-separated strings; `split` also splits on ", \t" and drops empty tokens. */
+static int parse_strings(string_list *out, const unsigned char *block, size_t size, int split) {
+  out->block = malloc(size + 1);
+  if (!out->block) return -1;
+  if (size) memcpy(out->block, block, size);
+  out->block[size] = 0;
+  size_t cap = 1;
+  for (size_t i = 0; i < size; i++)
+    if (out->block[i] == 0 || (split && (out->block[i] == ',' || out->block[i] == ' ' || out->block[i] == '\t'))) cap++;
+  out->items = calloc(cap, sizeof *out->items);
+  if (!out->items) return -1;
+  out->count = 0;
+  size_t start = 0;
+  for (size_t i = 0; i <= size; i++) {
+    char ch = out->block[i];
+    int sep = ch == 0 || (split && (ch == ',' || ch == ' ' || ch == '\t'));
+    if (!sep) continue;
+    out->block[i] = 0;
+    if (i < size || i > start) {
+      if (!split || i > start) out->items[out->count++] = out->block + start;
+    }
+    start = i + 1;
+  }
+  return 0;
+}
+
+static void free_strings(string_list *l) {
+  free(l->block);
+  free(l->items);
+  l->block = NULL;
+  l->items = NULL;
+  l->count = 0;
+}
+
+WSG_API wsg_conn *wsg_conn_new(wsg_plugin *plugin, uint32_t token, const unsigned char *headers, size_t headers_size,
+                               const unsigned char *protocols, size_t protocols_size, size_t queue_cap) {
+  wsg_conn *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->server.size = sizeof(WebSocketServer);
+  c->server.version = WEBSOCKET_SERVER_VERSION_1;
+  c->server.state = (struct _WebSocketState *)c;
+  c->server.request = srv_request;
+  c->server.header_get = srv_header_get;
+  c->server.header_set = srv_header_set;
+  c->server.protocol_count = srv_protocol_count;
+  c->server.protocol_index = srv_protocol_index;
+  c->server.protocol_set = srv_protocol_set;
+  c->server.send = srv_send;
+  c->server.close = srv_close;
+  c->plugin = plugin;
+  c->token = token;
+  c->state = CONN_CONNECTING;
+  c->queue_cap = queue_cap;
+  /* headers block ends with a NUL; drop the final empty item */
+  if (parse_strings(&c->headers, headers, headers_size, 0) != 0 ||
+      parse_strings(&c->protocols, protocols, protocols_size, 1) != 0) {
+    free_strings(&c->headers);
+    free_strings(&c->protocols);
+    free(c);
+    return NULL;
+  }
+  if (c->headers.count % 2) c->headers.count--;
+  pthread_mutex_lock(&g_lock);
+  g_live_conns++;
+  pthread_mutex_unlock(&g_lock);
+  return c;
+}
+
+/* Calls on_connect (JS thread, before the 101). 1 = accepted, 0 = declined. */
+WSG_API int wsg_conn_connect(wsg_conn *c) {
+  WebSocketPlugin *p = c->plugin->plugin;
+  void *priv = p->on_connect ? p->on_connect(&c->server) : NULL;
+  pthread_mutex_lock(&g_lock);
+  int accepted = !p->on_connect || priv != NULL;
+  if (accepted) {
+    c->priv = priv;
+    if (c->state == CONN_CONNECTING) c->state = CONN_OPEN;
+  } else {
+    c->state = CONN_DECLINED;
+    discard_queue_locked(c);
+    remove_ready_locked(c);
+  }
+  pthread_mutex_unlock(&g_lock);
+  return accepted;
+}
+
+/* Chosen protocol NUL, then key NUL value NUL ...; returns the size needed (copies when it fits). */
+WSG_API size_t wsg_conn_response(wsg_conn *c, unsigned char *out, size_t cap) {
+  pthread_mutex_lock(&g_lock);
+  const char *chosen = c->chosen_protocol ? c->chosen_protocol : "";
+  size_t need = strlen(chosen) + 1;
+  for (size_t i = 0; i < c->response_count; i++) need += strlen(c->response[i]) + 1;
+  if (need <= cap) {
+    size_t at = 0, n = strlen(chosen) + 1;
+    memcpy(out, chosen, n);
+    at += n;
+    for (size_t i = 0; i < c->response_count; i++) {
+      n = strlen(c->response[i]) + 1;
+      memcpy(out + at, c->response[i], n);
+      at += n;
+    }
+  }
+  pthread_mutex_unlock(&g_lock);
+  return need;
+}
+
+static void put_u32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
+
+static void put_record(unsigned char *out, size_t *used, uint32_t token, uint32_t type, const unsigned char *data, uint32_t len) {
+  put_u32(out + *used, token);
+  put_u32(out + *used + 4, type);
+  put_u32(out + *used + 8, len);
+  if (len) memcpy(out + *used + WSG_RECORD_HEADER, data, len);
+  *used += WSG_RECORD_HEADER + len;
+}
+
+/* Payloads from this size on are never staged in JS's shared scratch buffer: JS drains each alone
+ * into a buffer of its own, which it then uses without a second copy. */
+enum { WSG_LARGE_RECORD = 4096 };
+/* Added to a positive wsg_drain result when more is pending (results stay below 2^32 + 12). */
+#define WSG_MORE ((int64_t)1 << 40)
+
+/* Copies c's queued items while they fit. Returns 0 when emptied, else the size the next item needs. */
+static size_t drain_conn_locked(wsg_conn *c, unsigned char *out, size_t cap, size_t *used) {
+  while (c->head) {
+    queued_item *it = c->head;
+    size_t need = WSG_RECORD_HEADER + (size_t)it->len;
+    int dedicated = *used == 0 && cap == need;
+    if (*used + need > cap || (it->len >= WSG_LARGE_RECORD && !dedicated)) return need;
+    put_record(out, used, c->token, (uint32_t)it->type, it->data, it->len);
+    c->head = it->next;
+    if (!c->head) c->tail = NULL;
+    c->queued_bytes -= it->len;
+    free(it);
+    if (dedicated) return c->head ? WSG_RECORD_HEADER + (size_t)c->head->len : 0;
+  }
+  return 0;
+}
+
+/* Drains one connection (and releases it: later sends wake Node), or with c NULL the done list and
+ * every ready connection. Returns bytes written, plus WSG_MORE when more is pending; 0 when nothing
+ * is pending; -N when the next record must be drained alone into a buffer of exactly N bytes. */
+WSG_API int64_t wsg_drain(wsg_conn *c, unsigned char *out, size_t cap) {
+  size_t used = 0, need = 0;
+  int need_wake = 0;
+  pthread_mutex_lock(&g_lock);
+  if (c) {
+    c->released = 1;
+    need = drain_conn_locked(c, out, cap, &used);
+    /* Left-overs beyond this batch also go through the ready list, in case JS stops taking them
+     * now. Not for -N: JS drains that record at once into a buffer of its own. */
+    if (need && used) need_wake = make_ready_locked(c);
+  } else {
+    while (g_done_head && used + WSG_RECORD_HEADER <= cap) {
+      wsg_conn *d = g_done_head;
+      put_record(out, &used, d->token, WSG_RECORD_DISCONNECTED, NULL, 0);
+      g_done_head = d->done_next;
+      if (!g_done_head) g_done_tail = NULL;
+    }
+    if (g_done_head) need = WSG_RECORD_HEADER;
+    while (!need && g_ready_head) {
+      wsg_conn *r = g_ready_head;
+      need = drain_conn_locked(r, out, cap, &used);
+      if (need) break;
+      g_ready_head = r->ready_next;
+      if (!g_ready_head) g_ready_tail = NULL;
+      r->in_ready = 0;
+    }
+    /* Everything handed over: the next send must wake Node again. Otherwise JS keeps draining. */
+    if (!need) g_signaled = 0;
+  }
+  pthread_mutex_unlock(&g_lock);
+  if (need_wake) wake();
+  if (used == 0 && need) return -(int64_t)need;
+  return (int64_t)used + (need ? WSG_MORE : 0);
+}
+
+/* Calls on_message on the JS thread, then drains what the plugin queued, keeping reply order. */
+WSG_API int64_t wsg_conn_message(wsg_conn *c, int type, unsigned char *buf, size_t size, unsigned char *out, size_t cap) {
+  tl_in_message = c;
+  c->plugin->plugin->on_message(c->priv, &c->server, type, size ? buf : NULL, size);
+  tl_in_message = NULL;
+  return wsg_drain(c, out, cap);
+}
+
+static void *disconnect_thread(void *arg) {
+  wsg_conn *c = arg;
+  c->plugin->plugin->on_disconnect(c->priv, &c->server);
+  pthread_mutex_lock(&g_lock);
+  c->state = CONN_DONE;
+  c->done_next = NULL;
+  if (g_done_tail) g_done_tail->done_next = c; else g_done_head = c;
+  g_done_tail = c;
+  int need_wake = signal_locked();
+  pthread_mutex_unlock(&g_lock);
+  if (need_wake) wake();
+  return NULL;
+}
+
+/* Stops sends (they return 0 from now on) and runs on_disconnect on a helper thread, never the JS
+ * thread: a plugin joining its own thread there cannot block Node. Returns 1 when a
+ * WSG_RECORD_DISCONNECTED record will follow, 0 when the connection is already done. */
+WSG_API int wsg_conn_disconnect(wsg_conn *c) {
+  pthread_mutex_lock(&g_lock);
+  int declined = c->state == CONN_DECLINED;
+  c->state = declined ? CONN_DECLINED : CONN_DISCONNECTING;
+  discard_queue_locked(c);
+  remove_ready_locked(c);
+  pthread_mutex_unlock(&g_lock);
+  if (declined || !c->plugin->plugin->on_disconnect) {
+    pthread_mutex_lock(&g_lock);
+    if (!declined) c->state = CONN_DONE;
+    pthread_mutex_unlock(&g_lock);
+    return 0;
+  }
+  pthread_attr_t attr;
+  pthread_t thread;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  int rc = pthread_create(&thread, &attr, disconnect_thread, c);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    /* No thread available: run it here; sends cannot block, so this cannot deadlock. */
+    c->plugin->plugin->on_disconnect(c->priv, &c->server);
+    pthread_mutex_lock(&g_lock);
+    c->state = CONN_DONE;
+    pthread_mutex_unlock(&g_lock);
+    return 0;
+  }
+  return 1;
+}
+
+/* After on_disconnect returned (or for a declined connection): frees everything and the APR pool. */
+WSG_API void wsg_conn_free(wsg_conn *c) {
+  if (!c) return;
+  pthread_mutex_lock(&g_lock);
+  discard_queue_locked(c);
+  remove_ready_locked(c);
+  g_live_conns--;
+  pthread_mutex_unlock(&g_lock);
+  if (c->pool && g_pool_destroy) g_pool_destroy(c->pool);
+  free(c->fake_request);
+  for (size_t i = 0; i < c->response_count; i++) free(c->response[i]);
+  free(c->response);
+  free(c->chosen_protocol);
+  free_strings(&c->headers);
+  free_strings(&c->protocols);
+  free(c);
+}

@@ -1,0 +1,217 @@
+// RFC 6455 (and hybi-07/08, same framing) frame decoder: bytes in, events out.
+//
+// Decisions:
+// - Payloads are unmasked IN PLACE in the pushed buffers: the decoder owns what it is given.
+// - A message that arrives whole in one chunk is delivered as a view of that chunk (no copy)
+//   and validated with the native isUtf8; otherwise its pieces are kept as they arrive and text
+//   is validated piece by piece, so invalid UTF-8 fails at the piece that makes it invalid.
+// - Non-minimal length encodings (126 + a length < 126, 127 + a length < 65536) are rejected
+//   with 1002: RFC 6455 §5.2 says the minimal number of bytes MUST be used.
+// - The size limit counts the whole message and is checked on each frame header, before any of
+//   its payload is buffered.
+import { CloseCode, isValidCloseCode } from './close-codes.js';
+import { protocolError, utf8Error } from './errors.js';
+import type { Decoder, DecoderOptions, DecoderSink } from './types.js';
+import { Opcode } from './types.js';
+import { applyMask } from './unmask.js';
+import { StreamDecoder } from './stream-decoder.js';
+import { isValidUtf8 } from './utf8.js';
+
+enum HybiState {
+  Header,
+  Payload,
+  /** After a close frame or an error: input is ignored. */
+  Stopped,
+}
+
+const MAX_CONTROL_PAYLOAD = 125;
+const TWO_POW_32 = 0x1_0000_0000;
+
+class HybiDecoder extends StreamDecoder {
+  private state = HybiState.Header;
+  private readonly requireMask: boolean;
+
+  // The frame being read.
+  private fin = false;
+  private opcode = 0;
+  private masked = false;
+  private readonly mask = new Uint8Array(4);
+  private frameLength = 0;
+  private frameRead = 0;
+
+  // The data message being assembled; messageOpcode 0 when none.
+  private messageOpcode = 0;
+  /** Declared bytes of the message so far, including the current frame. */
+  private messageLength = 0;
+
+  constructor(sink: DecoderSink, options: DecoderOptions) {
+    super(sink, options);
+    this.requireMask = options.requireMask ?? false;
+  }
+
+  override push(chunk: Buffer): void {
+    if (this.state === HybiState.Stopped || chunk.length === 0) return;
+    this.queue.push(chunk);
+    let progress = true;
+    while (progress) {
+      if (this.state === HybiState.Header) progress = this.readHeader();
+      else if (this.state === HybiState.Payload) progress = this.readPayload();
+      else progress = false;
+    }
+  }
+
+  private readHeader(): boolean {
+    const queue = this.queue;
+    if (queue.length < 2) return false;
+    const b0 = queue.peek(0);
+    const b1 = queue.peek(1);
+    const len7 = b1 & 0x7f;
+    const violation = this.checkFrameStart(b0, b1, len7);
+    if (violation !== undefined) return this.fail(protocolError(violation));
+
+    const masked = (b1 & 0x80) !== 0;
+    const extended = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
+    const headerLength = 2 + extended + (masked ? 4 : 0);
+    if (queue.length < headerLength) return false;
+
+    const inPlace = queue.contiguous() >= headerLength;
+    const head = inPlace ? queue.head()! : queue.take(headerLength);
+    const base = inPlace ? queue.headOffset() : 0;
+    let length = len7;
+    if (len7 === 126) {
+      length = head.readUInt16BE(base + 2);
+      if (length < 126) return this.fail(protocolError('frame length not minimally encoded'));
+    } else if (len7 === 127) {
+      const high = head.readUInt32BE(base + 2);
+      if (high >= 0x8000_0000) return this.fail(protocolError('64-bit frame length with the high bit set'));
+      length = high * TWO_POW_32 + head.readUInt32BE(base + 6);
+      if (length < 0x1_0000) return this.fail(protocolError('frame length not minimally encoded'));
+    }
+    if (masked) {
+      const at = base + 2 + extended;
+      this.mask[0] = head[at]!;
+      this.mask[1] = head[at + 1]!;
+      this.mask[2] = head[at + 2]!;
+      this.mask[3] = head[at + 3]!;
+    }
+    if (inPlace) queue.skip(headerLength);
+
+    const opcode = b0 & 0x0f;
+    if (opcode < Opcode.Close) {
+      if (this.messageLength + length > this.maxMessageSize) {
+        return this.failTooBig();
+      }
+      if (opcode !== Opcode.Continuation) this.messageOpcode = opcode;
+      this.messageLength += length;
+    }
+    this.fin = (b0 & 0x80) !== 0;
+    this.opcode = opcode;
+    this.masked = masked;
+    this.frameLength = length;
+    this.frameRead = 0;
+    this.state = HybiState.Payload;
+    return true;
+  }
+
+  /** The rules that the first two header bytes already decide; undefined when they pass. */
+  private checkFrameStart(b0: number, b1: number, len7: number): string | undefined {
+    if ((b0 & 0x70) !== 0) return 'RSV bits set without a negotiated extension';
+    if (this.requireMask && (b1 & 0x80) === 0) return 'client frame is not masked';
+    const opcode = b0 & 0x0f;
+    switch (opcode) {
+      case Opcode.Continuation:
+        return this.messageOpcode === 0 ? 'continuation frame without a message to continue' : undefined;
+      case Opcode.Text:
+      case Opcode.Binary:
+        return this.messageOpcode !== 0 ? 'new data frame inside a fragmented message' : undefined;
+      case Opcode.Close:
+      case Opcode.Ping:
+      case Opcode.Pong:
+        if ((b0 & 0x80) === 0) return 'fragmented control frame';
+        if (len7 > MAX_CONTROL_PAYLOAD) return 'control frame payload over 125 bytes';
+        if (opcode === Opcode.Close && len7 === 1) return 'close frame with a 1-byte payload';
+        return undefined;
+      default:
+        return `reserved opcode ${opcode}`;
+    }
+  }
+
+  private readPayload(): boolean {
+    const remaining = this.frameLength - this.frameRead;
+    if (this.opcode >= Opcode.Close) {
+      // Control payloads are at most 125 bytes: wait for all of it.
+      if (this.queue.length < remaining) return false;
+      const payload = this.queue.take(remaining);
+      if (this.masked) applyMask(payload, this.mask, 0);
+      this.state = HybiState.Header;
+      return this.dispatchControl(payload);
+    }
+    if (remaining > 0 && this.queue.length === 0) return false;
+    const piece = this.queue.takeSome(remaining);
+    if (this.masked && piece.length > 0) applyMask(piece, this.mask, this.frameRead & 3);
+    this.frameRead += piece.length;
+    const frameDone = this.frameRead === this.frameLength;
+    if (frameDone) this.state = HybiState.Header;
+    const isText = this.messageOpcode === Opcode.Text;
+
+    if (frameDone && this.fin && this.messageLength === piece.length) {
+      // The whole message is this one piece: no copy, one native UTF-8 check.
+      this.endMessage();
+      if (isText && !isValidUtf8(piece)) return this.fail(utf8Error('invalid UTF-8 in a text message'));
+      this.sink.onMessage(piece, !isText);
+      return true;
+    }
+    if (!this.message.append(piece, isText)) return this.fail(utf8Error('invalid UTF-8 in a text message'));
+    if (!frameDone || !this.fin) return true;
+    const data = this.message.finish(isText);
+    this.endMessage();
+    if (data === undefined) return this.fail(utf8Error('text message ends inside a UTF-8 sequence'));
+    this.sink.onMessage(data, !isText);
+    return true;
+  }
+
+  private endMessage(): void {
+    this.messageOpcode = 0;
+    this.messageLength = 0;
+    this.message.reset();
+  }
+
+  private dispatchControl(payload: Buffer): boolean {
+    if (this.opcode === Opcode.Ping) {
+      this.sink.onPing(payload);
+      return true;
+    }
+    if (this.opcode === Opcode.Pong) {
+      this.sink.onPong(payload);
+      return true;
+    }
+    if (payload.length === 0) {
+      this.stop();
+      this.sink.onClose(CloseCode.NoStatus, '');
+      return false;
+    }
+    const code = payload.readUInt16BE(0);
+    if (!this.acceptsCloseCode(code)) return this.fail(protocolError(`invalid close code ${code}`));
+    const reason = payload.subarray(2);
+    if (!isValidUtf8(reason)) return this.fail(utf8Error('close reason is not valid UTF-8'));
+    this.stop();
+    this.sink.onClose(code, reason.toString('utf8'));
+    return false;
+  }
+
+  /** RFC 6455 codes; plus 1004, "frame too large" in hybi-07/08, when the decoder is configured
+   *  for those drafts (tooBigCloseCode 1004). */
+  private acceptsCloseCode(code: number): boolean {
+    return isValidCloseCode(code) || (code === CloseCode.TooLargeDraft && this.tooBigCloseCode === code);
+  }
+
+  protected enterStopped(): void {
+    this.state = HybiState.Stopped;
+  }
+}
+
+/** A decoder for RFC 6455 / hybi-07/08 frames. Pushed buffers are unmasked in place. */
+export function createHybiDecoder(sink: DecoderSink, options: DecoderOptions): Decoder {
+  return new HybiDecoder(sink, options);
+}
+

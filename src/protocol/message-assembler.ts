@@ -1,0 +1,68 @@
+// The pieces of one message as they arrive, with incremental UTF-8 checking for text so that a
+// bad piece is caught when it arrives, not at the end of the message.
+//
+// Large pieces are kept as views of the pushed chunks (no copy). Small ones are copied into a
+// shared block: a peer that trickles a big message in 1-byte TCP segments or 1-byte frames would
+// otherwise cost one Buffer object (~100 bytes of heap) per byte.
+import { Utf8Validator } from './utf8.js';
+
+/** Pieces shorter than this are copied into the block. */
+const SMALL_PIECE = 256;
+const BLOCK_SIZE = 16 * 1024;
+
+export class MessageAssembler {
+  private pieces: Buffer[] = [];
+  private bytes = 0;
+  private readonly utf8 = new Utf8Validator();
+  /** Block for small pieces; block[blockStart..blockUsed] is not yet in `pieces`. */
+  private block: Buffer | undefined;
+  private blockStart = 0;
+  private blockUsed = 0;
+
+  /** Adds a piece; false when it makes the text invalid UTF-8. */
+  append(piece: Buffer, isText: boolean): boolean {
+    const length = piece.length;
+    if (length === 0) return true;
+    if (length < SMALL_PIECE) {
+      if (this.block === undefined || this.blockUsed + length > this.block.length) {
+        this.flushBlock();
+        this.block = Buffer.allocUnsafe(BLOCK_SIZE);
+        this.blockStart = 0;
+        this.blockUsed = 0;
+      }
+      this.block.set(piece, this.blockUsed);
+      this.blockUsed += length;
+    } else {
+      this.flushBlock();
+      this.pieces.push(piece);
+    }
+    this.bytes += length;
+    return !isText || this.utf8.feed(piece);
+  }
+
+  /** The whole message and a reset; undefined when text ends inside a UTF-8 sequence. */
+  finish(isText: boolean): Buffer | undefined {
+    this.flushBlock();
+    const pieces = this.pieces;
+    const complete = !isText || this.utf8.end();
+    const only = pieces.length === 1 ? pieces[0]! : undefined;
+    // A lone view is returned as is, unless it lies in a block: then copy, so a kept message
+    // does not hold on to the whole block.
+    const data = only !== undefined && only.buffer !== this.block?.buffer ? only : Buffer.concat(pieces, this.bytes);
+    this.reset();
+    return complete ? data : undefined;
+  }
+
+  reset(): void {
+    this.pieces = [];
+    this.bytes = 0;
+    this.utf8.reset();
+    this.block = undefined;
+  }
+
+  private flushBlock(): void {
+    if (this.block === undefined || this.blockUsed === this.blockStart) return;
+    this.pieces.push(this.block.subarray(this.blockStart, this.blockUsed));
+    this.blockStart = this.blockUsed;
+  }
+}

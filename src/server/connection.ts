@@ -1,0 +1,394 @@
+// One WebSocket connection: socket ⇄ sans-I/O decoder/encoder ⇄ handler.
+// The same object is the handler's PendingConnection during onConnect and its Connection after.
+import type { Socket } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from 'pino';
+import { WsgateError } from '../errors.js';
+import type { EndpointSettings } from '../config/model.js';
+import type { Decoder, DecoderSink, Encoder, ProtocolVersion } from '../protocol/types.js';
+import type { Handler, MessageData, PendingConnection } from '../plugins/types.js';
+import type { KeepaliveTarget } from './keepalive.js';
+
+export enum ConnectionState {
+  /** Handshake in progress: onConnect may choose a protocol, set headers, reject. */
+  Pending,
+  Open,
+  /** A close frame was sent or received; waiting for the other side and for TCP to end. */
+  Closing,
+  Closed,
+}
+
+/** What the connection needs from the gateway around it. */
+export interface ConnectionHost {
+  register(conn: WsConnection): void;
+  unregister(conn: WsConnection): void;
+  joinGroup(conn: WsConnection, group: string): void;
+  leaveGroup(conn: WsConnection, group: string): void;
+  /** onDisconnect returned a promise (the native adapter does): shutdown awaits it. */
+  trackDisconnect(done: Promise<void>): void;
+  readonly keepalive: { add(t: KeepaliveTarget, seconds: number): void; remove(t: KeepaliveTarget, seconds: number): void };
+}
+
+export interface ConnectionInit {
+  id: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  remoteAddress: string;
+  remotePort: number;
+  version: ProtocolVersion;
+  location: string;
+  protocols: readonly string[];
+  origin: string | undefined;
+  settings: EndpointSettings;
+  handler: Handler;
+  host: ConnectionHost;
+  baseLog: Logger;
+}
+
+const EMPTY = Buffer.alloc(0);
+const NO_GROUPS: ReadonlySet<string> = new Set<string>();
+
+function toBuffer(data: MessageData | undefined): Buffer {
+  if (data === undefined) return EMPTY;
+  return typeof data === 'string' ? Buffer.from(data) : data;
+}
+
+export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTarget {
+  readonly id: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingHttpHeaders;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly version: ProtocolVersion;
+  readonly location: string;
+  readonly protocols: readonly string[];
+  readonly origin: string | undefined;
+  readonly connectedAt = new Date();
+  readonly settings: EndpointSettings;
+  state: unknown = undefined;
+  connState = ConnectionState.Pending;
+
+  // Set during onConnect, read by the handshake.
+  protocol = '';
+  responseHeaders: Array<[string, string]> = [];
+  rejection: { status: number; reason: string } | undefined;
+
+  private groupSet: Set<string> | undefined;
+  private readonly handler: Handler;
+  private readonly host: ConnectionHost;
+  private readonly baseLog: Logger;
+  private childLog: Logger | undefined;
+  private socket: Socket | undefined;
+  private decoder: Decoder | undefined;
+  private encoder: Encoder | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+  /** The peer's close frame, or the code we failed the connection with. */
+  private closeCode = 1006;
+  private closeReason = '';
+  private closeKnown = false;
+  private awaitingPong = false;
+  private heardSincePing = false;
+
+  constructor(init: ConnectionInit) {
+    this.id = init.id;
+    this.path = init.path;
+    this.query = init.query;
+    this.headers = init.headers;
+    this.remoteAddress = init.remoteAddress;
+    this.remotePort = init.remotePort;
+    this.version = init.version;
+    this.location = init.location;
+    this.protocols = init.protocols;
+    this.origin = init.origin;
+    this.settings = init.settings;
+    this.handler = init.handler;
+    this.host = init.host;
+    this.baseLog = init.baseLog;
+  }
+
+  /** Created on first use: most connections never log, and a child logger per idle socket costs memory. */
+  get log(): Logger {
+    return (this.childLog ??= this.baseLog.child({ conn: this.id, path: this.path, remote: this.remoteAddress }));
+  }
+
+  get groups(): ReadonlySet<string> {
+    return this.groupSet ?? NO_GROUPS;
+  }
+
+  get isOpen(): boolean {
+    return this.connState === ConnectionState.Open;
+  }
+
+  get isHixie(): boolean {
+    return this.version === 'hixie-76' || this.version === 'hixie-75';
+  }
+
+  // ---- PendingConnection (only meaningful during onConnect) ----
+
+  selectProtocol(protocol: string): void {
+    if (this.connState === ConnectionState.Pending) this.protocol = protocol;
+  }
+
+  setHeader(name: string, value: string): void {
+    if (this.connState !== ConnectionState.Pending) return;
+    const lower = name.toLowerCase();
+    this.responseHeaders = this.responseHeaders.filter(([n]) => n.toLowerCase() !== lower);
+    this.responseHeaders.push([name, value]);
+  }
+
+  reject(status = 403, reason = 'Forbidden'): void {
+    if (this.connState === ConnectionState.Pending) this.rejection ??= { status, reason };
+  }
+
+  // ---- opening ----
+
+  /** Called right after the 101 was written. `rest` = bytes that followed the handshake. */
+  attach(socket: Socket, decoder: Decoder, encoder: Encoder, rest: Buffer): void {
+    this.socket = socket;
+    this.decoder = decoder;
+    this.encoder = encoder;
+    this.connState = ConnectionState.Open;
+    this.host.register(this);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onSocketClose);
+    socket.resume();
+    if (!this.isHixie) this.host.keepalive.add(this, this.settings.pingInterval);
+    if (rest.length > 0) this.onData(rest);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.heardSincePing = true;
+    try {
+      this.decoder!.push(chunk);
+    } catch (err) {
+      // The codec promises not to throw; if it does, this connection ends, not the process.
+      this.log.error({ err }, 'decoder failed');
+      this.fail(1011, 'internal error');
+    }
+  };
+
+  /** The peer half-closed TCP: finish our side too (a close frame may or may not have come first). */
+  private readonly onEnd = (): void => {
+    this.socket?.end();
+  };
+
+  private readonly onSocketClose = (): void => {
+    this.finish();
+  };
+
+  // ---- DecoderSink ----
+
+  onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.connState !== ConnectionState.Open) return;
+    const onMessage = this.handler.onMessage;
+    if (onMessage === undefined) return;
+    try {
+      const result = onMessage.call(this.handler, this, data, isBinary);
+      if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+        (result as Promise<void>).then(undefined, this.onHandlerRejected);
+      }
+    } catch (err) {
+      this.handlerFailed(err);
+    }
+  }
+
+  onPing(data: Buffer): void {
+    if (this.connState !== ConnectionState.Open) return;
+    const frame = this.encoder!.pong(data);
+    if (frame) this.writeFrame(frame);
+  }
+
+  onPong(_data: Buffer): void {
+    this.awaitingPong = false;
+  }
+
+  onClose(code: number, reason: string): void {
+    this.recordClose(code, reason);
+    if (this.connState === ConnectionState.Open) {
+      // Echo the peer's code (none when it sent none), then let the server close TCP first (RFC 6455 §7.1.1).
+      this.beginClosing();
+      this.writeFrame(this.encoder!.close(code === 1005 ? undefined : code));
+    }
+    this.socket?.end();
+  }
+
+  onError(error: WsgateError): void {
+    const code = error.closeCode ?? 1002;
+    this.log.debug({ code, err: error.message }, 'protocol error');
+    this.fail(code, error.message);
+  }
+
+  // ---- Connection ----
+
+  send(data: MessageData, isBinary?: boolean): boolean {
+    if (this.connState !== ConnectionState.Open) return false;
+    const binary = isBinary ?? typeof data !== 'string';
+    this.writeFrame(this.encoder!.message(toBuffer(data), binary));
+    return true;
+  }
+
+  ping(data?: MessageData): boolean {
+    if (this.connState !== ConnectionState.Open) return false;
+    const frame = this.encoder!.ping(toBuffer(data));
+    if (!frame) return false;
+    this.writeFrame(frame);
+    return true;
+  }
+
+  pong(data?: MessageData): boolean {
+    if (this.connState !== ConnectionState.Open) return false;
+    const frame = this.encoder!.pong(toBuffer(data));
+    if (!frame) return false;
+    this.writeFrame(frame);
+    return true;
+  }
+
+  close(code?: number, reason?: string): void {
+    if (this.connState === ConnectionState.Pending) {
+      this.reject(403, reason ?? 'Forbidden');
+      return;
+    }
+    if (this.connState !== ConnectionState.Open) return;
+    // Encode first: an invalid code throws to the caller before anything changes.
+    const frame = this.encoder!.close(code, reason);
+    this.beginClosing();
+    this.writeFrame(frame);
+  }
+
+  join(group: string): void {
+    if (this.connState === ConnectionState.Closed) return;
+    (this.groupSet ??= new Set()).add(group);
+    if (this.connState !== ConnectionState.Pending) this.host.joinGroup(this, group);
+  }
+
+  leave(group: string): void {
+    if (!this.groupSet?.delete(group)) return;
+    if (this.connState !== ConnectionState.Pending) this.host.leaveGroup(this, group);
+  }
+
+  // ---- internals ----
+
+  /** Write one encoded frame (header + payload chunks). Also used by broadcast with a shared encoding. */
+  writeFrame(chunks: Buffer[]): void {
+    const socket = this.socket;
+    if (socket === undefined || socket.destroyed) return;
+    if (chunks.length === 1) {
+      socket.write(chunks[0]!);
+    } else {
+      socket.cork();
+      for (const chunk of chunks) socket.write(chunk);
+      socket.uncork();
+    }
+    if (socket.writableLength > this.settings.sendQueueLimit && this.connState === ConnectionState.Open) {
+      this.sendQueueOverflow();
+    }
+  }
+
+  /** A reader too slow for what we send: 1008, and TCP is dropped after closeTimeout whatever happens. */
+  private sendQueueOverflow(): void {
+    this.log.warn({ queued: this.socket?.writableLength, limit: this.settings.sendQueueLimit }, 'send queue limit exceeded');
+    this.recordClose(1008, 'send queue limit exceeded');
+    this.beginClosing();
+    this.writeFrame(this.safeCloseFrame(1008, 'send queue limit exceeded'));
+  }
+
+  /** Fail the connection (protocol or internal error): close frame, then end TCP at once. */
+  private fail(code: number, reason: string): void {
+    this.recordClose(code, reason);
+    if (this.connState === ConnectionState.Open) {
+      this.beginClosing();
+      this.writeFrame(this.safeCloseFrame(code, reason));
+    }
+    this.socket?.end();
+  }
+
+  /** A close frame for a code the gateway chose; if the encoder refuses the code, an empty close (peer sees 1005). */
+  private safeCloseFrame(code: number, reason: string): Buffer[] {
+    try {
+      return this.encoder!.close(code, reason);
+    } catch (err) {
+      this.log.error({ err, code }, 'cannot encode close frame');
+      return this.encoder!.close();
+    }
+  }
+
+  /** What onDisconnect will report: the first of the peer's close frame or our own failure code. */
+  private recordClose(code: number, reason: string): void {
+    if (this.closeKnown) return;
+    this.closeKnown = true;
+    this.closeCode = code;
+    this.closeReason = reason;
+  }
+
+  private beginClosing(): void {
+    if (this.connState !== ConnectionState.Open) return;
+    this.connState = ConnectionState.Closing;
+    this.closeTimer = setTimeout(this.onCloseTimeout, this.settings.closeTimeout * 1000);
+    this.closeTimer.unref();
+  }
+
+  private readonly onCloseTimeout = (): void => {
+    this.log.debug('close timeout: dropping TCP');
+    this.socket?.destroy();
+  };
+
+  keepaliveTick(): void {
+    if (this.connState !== ConnectionState.Open) return;
+    if (this.awaitingPong && !this.heardSincePing) {
+      this.log.info('keepalive: no pong, dropping');
+      this.socket?.destroy();
+      return;
+    }
+    const frame = this.encoder!.ping(EMPTY);
+    if (!frame) return;
+    this.awaitingPong = true;
+    this.heardSincePing = false;
+    this.writeFrame(frame);
+  }
+
+  private readonly onHandlerRejected = (err: unknown): void => {
+    this.handlerFailed(err);
+  };
+
+  private handlerFailed(err: unknown): void {
+    this.log.error({ err }, 'handler failed');
+    if (this.connState === ConnectionState.Open) this.close(1011, 'handler error');
+  }
+
+  /** Destroy the socket without a close handshake (shutdown after the grace period). */
+  destroy(): void {
+    this.socket?.destroy();
+  }
+
+  /** TCP is gone: unregister and tell the handler, exactly once. */
+  private finish(): void {
+    if (this.connState === ConnectionState.Closed) return;
+    this.connState = ConnectionState.Closed;
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    this.host.keepalive.remove(this, this.settings.pingInterval);
+    this.host.unregister(this);
+    this.notifyDisconnect(this.closeCode, this.closeReason);
+  }
+
+  /** Also used by the handshake when the client vanished after onConnect accepted it. */
+  notifyDisconnect(code: number, reason: string): void {
+    this.connState = ConnectionState.Closed;
+    const onDisconnect = this.handler.onDisconnect;
+    if (onDisconnect === undefined) return;
+    try {
+      const result = onDisconnect.call(this.handler, this, code, reason);
+      if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+        this.host.trackDisconnect(
+          (result as Promise<void>).then(undefined, (err: unknown) => {
+            this.log.error({ err }, 'onDisconnect failed');
+          }),
+        );
+      }
+    } catch (err) {
+      this.log.error({ err }, 'onDisconnect failed');
+    }
+  }
+}

@@ -1,0 +1,187 @@
+// startGateway: load every endpoint's handler, listen, route upgrades to connections; close()
+// shuts it all down in order (stop accepting → 1001 to everyone → await onDisconnects → destroy handlers).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { WsgateError, isWsgateError } from '../errors.js';
+import type { EndpointConfig, GatewayConfig, ListenAddress } from '../config/model.js';
+import { loadHandler } from '../plugins/load.js';
+import type { Gateway, Handler } from '../plugins/types.js';
+import { TrustedProxies } from './client-address.js';
+import type { ConnectionHost } from './connection.js';
+import type { EndpointRuntime } from './endpoint.js';
+import { handleUpgrade, type HandshakeContext } from './handshake.js';
+import { Keepalive } from './keepalive.js';
+import { Registry } from './registry.js';
+import { Router, locationName } from './router.js';
+
+export interface StartOptions {
+  log: Logger;
+  /** Replaces config.listen (`wsgate serve --listen`). */
+  listen?: ListenAddress[];
+}
+
+export interface RunningGateway {
+  readonly addresses: AddressInfo[];
+  readonly gateway: Gateway;
+  /** Stop accepting, close every socket with 1001, await onDisconnects, destroy handlers. */
+  close(): Promise<void>;
+}
+
+/** Request head limit (→ 431), Apache's default LimitRequestFieldSize × 2. */
+const MAX_HEADER_BYTES = 16 * 1024;
+/** Handshake timeout when no endpoint is configured. */
+const DEFAULT_HANDSHAKE_SECONDS = 10;
+
+export function formatAddress(address: AddressInfo): string {
+  return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+}
+
+async function loadEndpoints(config: GatewayConfig, registry: Registry, log: Logger): Promise<Map<EndpointConfig, EndpointRuntime>> {
+  const endpoints = new Map<EndpointConfig, EndpointRuntime>();
+  try {
+    for (const endpoint of config.endpoints) {
+      const location = locationName(endpoint);
+      const info = { location, handlerPath: endpoint.handler.path, log: log.child({ location }) };
+      const handler = await loadHandler(endpoint.handler, config.serverRoot, registry, info);
+      endpoints.set(endpoint, { config: endpoint, info, handler, active: 0 });
+    }
+  } catch (err) {
+    await destroyHandlers(endpoints, log);
+    if (isWsgateError(err)) throw err;
+    throw new WsgateError('PLUGIN_LOAD', `cannot load handler: ${(err as Error).message}`, { cause: err });
+  }
+  return endpoints;
+}
+
+async function destroyHandlers(endpoints: Map<EndpointConfig, EndpointRuntime>, log: Logger): Promise<void> {
+  const handlers = new Set<Handler>([...endpoints.values()].map((e) => e.handler));
+  for (const handler of handlers) {
+    try {
+      await handler.destroy?.();
+    } catch (err) {
+      log.error({ err }, 'handler destroy failed');
+    }
+  }
+}
+
+function trustedProxiesOf(config: GatewayConfig): TrustedProxies {
+  try {
+    return new TrustedProxies(config.remoteIp.trustedProxies);
+  } catch (err) {
+    throw new WsgateError('CONFIG_VALUE', `RemoteIPTrustedProxy: ${(err as Error).message}`);
+  }
+}
+
+function listenOn(server: Server, address: ListenAddress): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      const where = `${address.host ?? '*'}:${address.port}`;
+      reject(new WsgateError('IO', `cannot listen on ${where}: ${err.code ?? err.message}`, { cause: err, ...(address.loc ? { loc: address.loc } : {}) }));
+    };
+    server.once('error', onError);
+    server.listen({ host: address.host, port: address.port }, () => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export async function startGateway(config: GatewayConfig, options: StartOptions): Promise<RunningGateway> {
+  const log = options.log;
+  const trustedProxies = trustedProxiesOf(config);
+  const registry = new Registry();
+  const keepalive = new Keepalive();
+  const disconnects = new Set<Promise<void>>();
+  let onDrained: (() => void) | undefined;
+  const host: ConnectionHost = {
+    register: (conn) => registry.add(conn),
+    unregister: (conn) => {
+      registry.remove(conn);
+      if (registry.size === 0) onDrained?.();
+    },
+    joinGroup: (conn, group) => registry.addToGroup(conn, group),
+    leaveGroup: (conn, group) => registry.removeFromGroup(conn, group),
+    trackDisconnect: (done) => {
+      disconnects.add(done);
+      void done.finally(() => disconnects.delete(done));
+    },
+    keepalive,
+  };
+  const endpoints = await loadEndpoints(config, registry, log);
+  const router = new Router(config);
+  let accepting = true;
+  const pending = new Set<Socket>();
+  const ctx: HandshakeContext = { config, router, registry, endpoints, trustedProxies, host, log, pending, accepting: () => accepting };
+
+  const handshakeSeconds = config.endpoints.length
+    ? Math.min(...config.endpoints.map((e) => e.settings.handshakeTimeout))
+    : DEFAULT_HANDSHAKE_SECONDS;
+  const handshakeMs = Math.max(1, handshakeSeconds * 1000);
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    const isWebSocket = router.route(req.headers.host, req.socket.localPort ?? 0, path) !== undefined;
+    const status = isWebSocket ? 426 : 404;
+    const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8' };
+    if (isWebSocket) Object.assign(headers, { Upgrade: 'websocket', Connection: 'Upgrade' });
+    res.writeHead(status, headers);
+    res.end(isWebSocket ? 'This Location speaks WebSocket only: send an Upgrade request.\n' : 'Not Found\n');
+  };
+
+  const servers: Server[] = [];
+  const addresses: AddressInfo[] = [];
+  try {
+    for (const address of options.listen ?? config.listen) {
+      const server = createServer({
+        maxHeaderSize: MAX_HEADER_BYTES,
+        headersTimeout: handshakeMs,
+        requestTimeout: handshakeMs,
+        // How often node looks for expired handshakes; the default (30 s) is far coarser than the timeout.
+        connectionsCheckingInterval: Math.min(1000, Math.max(100, handshakeMs / 4)),
+      });
+      server.on('request', onRequest);
+      server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+        void handleUpgrade(ctx, req, socket, head);
+      });
+      servers.push(server);
+      const bound = await listenOn(server, address);
+      addresses.push(bound);
+      log.info({ address: formatAddress(bound) }, 'listening');
+    }
+  } catch (err) {
+    for (const server of servers) server.close();
+    await destroyHandlers(endpoints, log);
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+  const shutdown = async (): Promise<void> => {
+    accepting = false;
+    const serversClosed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    for (const server of servers) server.closeIdleConnections();
+    for (const socket of pending) socket.destroy();
+    if (registry.size > 0) {
+      const drained = new Promise<void>((resolve) => (onDrained = resolve));
+      const grace = Math.max(0, ...[...registry.all()].map((c) => c.settings.closeTimeout)) * 1000;
+      for (const conn of [...registry.all()]) conn.close(1001, 'server shutting down');
+      // Each connection drops itself after its closeTimeout; this is the backstop.
+      const backstop = setTimeout(() => {
+        for (const conn of [...registry.all()]) conn.destroy();
+      }, grace + 100);
+      await drained;
+      clearTimeout(backstop);
+    }
+    for (const server of servers) server.closeAllConnections();
+    await Promise.all([...disconnects]);
+    keepalive.stop();
+    await destroyHandlers(endpoints, log);
+    await Promise.all(serversClosed);
+  };
+
+  return {
+    addresses,
+    gateway: registry,
+    close: () => (closing ??= shutdown()),
+  };
+}

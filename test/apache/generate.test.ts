@@ -1,0 +1,110 @@
+// Golden tests for `wsgate apache`: each style, virtual hosts, LocationMatch, a TLS vhost; every
+// output must also pass `apache2 -t`.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { backendFromListen, parseBackend } from '../../src/apache/backend.js';
+import { generateApacheConfig, type ApacheGenerateOptions } from '../../src/apache/generate.js';
+import { ProxyStyle } from '../../src/apache/style.js';
+import type { GatewayConfig } from '../../src/config/model.js';
+import { apacheMissing, checkSyntax } from './httpd.js';
+import { gatewayConfig, mainServer, prefixEndpoint, regexEndpoint, vhost } from './model.js';
+
+const goldenDir = join(import.meta.dirname, '..', 'fixtures', 'apache', 'golden');
+const update = process.env.WSGATE_UPDATE_GOLDEN === '1';
+
+function mixedConfig(): GatewayConfig {
+  const main = mainServer();
+  const site = vhost(['*:80'], 'chat.example.com', 10, { serverAliases: ['www.chat.example.com'] });
+  const secure = vhost(['*:443'], 'secure.example.com', 30, { tls: true });
+  return gatewayConfig([
+    prefixEndpoint(main, '/echo', 4),
+    prefixEndpoint(site, '/dumb-increment', 12, { maxConnections: 100 }),
+    regexEndpoint(site, '^/rooms/[a-z0-9-]+$', 18, { maxConnections: 50 }),
+    prefixEndpoint(secure, '/secure "quoted"', 32, { maxConnections: 10 }),
+  ]);
+}
+
+const cases: Array<{ name: string; config: () => GatewayConfig; options: ApacheGenerateOptions }> = [
+  { name: 'proxy', config: mixedConfig, options: {} },
+  { name: 'wstunnel', config: mixedConfig, options: { style: ProxyStyle.Wstunnel } },
+  { name: 'rewrite', config: mixedConfig, options: { style: ProxyStyle.Rewrite } },
+  {
+    name: 'debian-modules-backend',
+    config: () => gatewayConfig([prefixEndpoint(mainServer(), '/echo', 4, { pingInterval: 0 })]),
+    options: { modulesDir: '/usr/lib/apache2/modules', backend: parseBackend('http://[::1]:9000') },
+  },
+];
+
+describe('wsgate apache generator', () => {
+  for (const c of cases) {
+    it(`matches the golden output: ${c.name}`, () => {
+      const { text } = generateApacheConfig(c.config(), { sourceName: 'wsgate.conf', ...c.options });
+      const file = join(goldenDir, `${c.name}.conf`);
+      if (update) {
+        mkdirSync(goldenDir, { recursive: true });
+        writeFileSync(file, text);
+      }
+      expect(text).toBe(readFileSync(file, 'utf8'));
+    });
+
+    it.skipIf(apacheMissing)(`passes apache2 -t: ${c.name}`, () => {
+      const { text } = generateApacheConfig(c.config(), c.options);
+      const result = checkSyntax(text);
+      expect(result.output).toContain('Syntax OK');
+      expect(result.ok).toBe(true);
+    });
+  }
+
+  it('is stable: the same input gives the same bytes', () => {
+    expect(generateApacheConfig(mixedConfig()).text).toBe(generateApacheConfig(mixedConfig()).text);
+  });
+
+  it('forwards prefix Locations inside <Location> and LocationMatch with the whole path', () => {
+    const { text } = generateApacheConfig(mixedConfig());
+    expect(text).toContain('<Location "/echo">\n    ProxyPreserveHost On\n    ProxyPass "http://127.0.0.1:8080/echo" upgrade=websocket\n');
+    expect(text).toContain('<LocationMatch "^/rooms/[a-z0-9-]+$">\n        ProxyPreserveHost On\n        ProxyPass "http://127.0.0.1:8080" upgrade=websocket\n');
+  });
+
+  it('adds X-Forwarded-Proto only in the TLS vhost and loads mod_headers for it', () => {
+    const { text } = generateApacheConfig(mixedConfig());
+    expect(text.match(/RequestHeader set X-Forwarded-Proto "https"/g)).toHaveLength(1);
+    const secureBlock = text.slice(text.indexOf('<VirtualHost *:443>'));
+    expect(secureBlock).toContain('X-Forwarded-Proto');
+    expect(text).toContain('<IfModule !headers_module>');
+    const plain = generateApacheConfig(gatewayConfig([prefixEndpoint(mainServer(), '/echo', 4)])).text;
+    expect(plain).not.toContain('headers_module');
+  });
+
+  it('sets ProxyTimeout above the ping interval and warns when pings are off or too rare', () => {
+    const pinging = gatewayConfig([prefixEndpoint(mainServer(), '/a', 4, { pingInterval: 7 }), prefixEndpoint(mainServer(), '/b', 9, { pingInterval: 20 })]);
+    const result = generateApacheConfig(pinging);
+    expect(result.text).toContain('\nProxyTimeout 40\n');
+    expect(result.warnings).toEqual([]);
+
+    const silent = generateApacheConfig(gatewayConfig([prefixEndpoint(mainServer(), '/quiet', 4, { pingInterval: 0 })]));
+    expect(silent.warnings).toEqual([expect.stringContaining('pings are off for /quiet (wsgate.conf:4)')]);
+    expect(silent.text).toContain('# WARNING: pings are off');
+
+    const tooShort = generateApacheConfig(pinging, { timeout: 20 });
+    expect(tooShort.text).toContain('\nProxyTimeout 20\n');
+    expect(tooShort.warnings).toEqual([expect.stringContaining('not greater than the ping interval 20 s of /b')]);
+  });
+
+  it('takes the backend from the first Listen, mapping wildcards to loopback', () => {
+    expect(backendFromListen([{ host: undefined, port: 8081, loc: undefined }]).http).toBe('http://127.0.0.1:8081');
+    expect(backendFromListen([{ host: '::', port: 8082, loc: undefined }]).ws).toBe('ws://[::1]:8082');
+    expect(backendFromListen([{ host: '10.0.0.5', port: 80, loc: undefined }]).http).toBe('http://10.0.0.5:80');
+    expect(backendFromListen([]).http).toBe('http://127.0.0.1:8080');
+    expect(parseBackend('wss://gw.internal:8443').http).toBe('https://gw.internal:8443');
+    expect(() => parseBackend('ftp://x')).toThrow(/scheme/);
+    expect(() => parseBackend('http://x:1/path')).toThrow(/path/);
+    expect(() => parseBackend('not a url')).toThrow(/not a URL/);
+  });
+
+  it('sums WebSocketMaxConnections in the capacity note when every endpoint sets it', () => {
+    const limited = gatewayConfig([prefixEndpoint(mainServer(), '/a', 4, { maxConnections: 30 }), prefixEndpoint(mainServer(), '/b', 9, { maxConnections: 12 })]);
+    expect(generateApacheConfig(limited).text).toContain('at most 42 sockets in total');
+    expect(generateApacheConfig(mixedConfig()).text).toContain('set no WebSocketMaxConnections');
+  });
+});

@@ -1,0 +1,113 @@
+// Each --style through one private Apache: the three generated configs side by side (their
+// IfModule-guarded LoadModule lines overlap on purpose), echo through each, and what happens to a
+// draft-76 (hixie-76) handshake through each.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBackend } from '../../src/apache/backend.js';
+import { generateApacheConfig } from '../../src/apache/generate.js';
+import { ProxyStyle, proxyStyles } from '../../src/apache/style.js';
+import { ask, hixie76Exchange, openClient } from './clients.js';
+import { answersBeforeKey3, startHixieBackend } from './hixie-backend.js';
+import { configFor, jsEndpoint, probeHandler, runGateway } from './gateway.js';
+import { apacheMissing, startHttpd, type Httpd } from './httpd.js';
+
+const prefixFor = (style: ProxyStyle): string => `/${style}`;
+
+function styleConfig(style: ProxyStyle) {
+  return configFor([
+    jsEndpoint(`${prefixFor(style)}/echo`, probeHandler),
+    jsEndpoint(`^${prefixFor(style)}/rooms/[0-9]+$`, probeHandler, {}, true),
+  ]);
+}
+
+describe.skipIf(apacheMissing)('each proxy style through Apache', () => {
+  let gateway: Awaited<ReturnType<typeof runGateway>>;
+  let httpd: Httpd;
+  let stub: Awaited<ReturnType<typeof startHixieBackend>>;
+
+  beforeAll(async () => {
+    gateway = await runGateway(configFor(proxyStyles.flatMap((s) => styleConfig(s).endpoints)));
+    stub = await startHixieBackend();
+    const backend = parseBackend(`http://127.0.0.1:${gateway.port}`);
+    const stubBackend = parseBackend(`http://127.0.0.1:${stub.port}`);
+    const body = proxyStyles.flatMap((style) => [
+      generateApacheConfig(styleConfig(style), { backend, style }).text,
+      generateApacheConfig(configFor([jsEndpoint(`/stub-${style}`, probeHandler)]), { backend: stubBackend, style }).text,
+    ]);
+    httpd = await startHttpd({ body: body.join('\n') });
+  });
+
+  afterAll(async () => {
+    await httpd?.stop();
+    await gateway?.close();
+    await stub?.close();
+  });
+
+  it('the hixie-76 client gets the known answer and an echo from the gateway directly', async () => {
+    const direct = await hixie76Exchange(gateway.port, '/proxy/echo', 'direct');
+    expect(direct.statusLine).toMatch(/^HTTP\/1\.1 101 /);
+    expect(direct.echoed).toBe(true);
+  });
+
+  for (const style of proxyStyles) {
+    it(`${style}: echoes on a Location and on a LocationMatch`, async () => {
+      const client = await openClient(httpd.url(`${prefixFor(style)}/echo/sub?x=1`));
+      expect(await ask(client, `via ${style}`)).toBe(`via ${style}`);
+      client.ws.close();
+      const room = await openClient(httpd.url(`${prefixFor(style)}/rooms/7`));
+      expect(await ask(room, `room via ${style}`)).toBe(`room via ${style}`);
+      room.ws.close();
+    });
+  }
+
+  it('proxy forwards plain HTTP to the gateway; wstunnel and rewrite forward only Upgrade requests', async () => {
+    const plain = async (path: string): Promise<{ status: number; upgrade: string | null }> => {
+      const res = await fetch(httpd.url(path, 'http'));
+      await res.arrayBuffer();
+      return { status: res.status, upgrade: res.headers.get('upgrade') };
+    };
+    // The gateway answers a plain GET on a WebSocket Location with 426 + Upgrade: websocket.
+    expect(await plain('/proxy/echo')).toEqual({ status: 426, upgrade: 'websocket' });
+    // ws:// targets with the old wstunnel path and the Upgrade condition of rewrite leave plain
+    // requests to Apache (no document here: 404).
+    expect(await plain('/wstunnel/echo')).toEqual({ status: 404, upgrade: null });
+    expect(await plain('/rewrite/echo')).toEqual({ status: 404, upgrade: null });
+  });
+
+  // Apache relays nothing from the client until the backend's 101 header block has come back, so
+  // the 8 key bytes that follow the draft-76 headers stay in Apache. A backend that waits for them
+  // before answering never answers; one that sends its headers first completes the handshake —
+  // except through the old mod_proxy_wstunnel path when the key bytes came in the same packet as
+  // the headers (as browsers sent them): then the answer never reaches the client.
+  it('draft-76 through each style when the backend sends its 101 headers before the key bytes', async () => {
+    const runs = proxyStyles.flatMap((style) => (['with-headers', 'later'] as const).map((timing) => ({ style, timing })));
+    const outcomes = await Promise.all(runs.map(({ style, timing }) => hixie76Exchange(httpd.port, `/stub-${style}`, 'hixie', 2_000, timing)));
+    const observed = outcomes.map((o, i) => `${runs[i]?.style} ${runs[i]?.timing}: ${o.statusLine} echoed=${o.echoed}`);
+    expect(observed).toEqual([
+      'proxy with-headers: HTTP/1.1 101 WebSocket Protocol Handshake echoed=true',
+      'proxy later: HTTP/1.1 101 WebSocket Protocol Handshake echoed=true',
+      'wstunnel with-headers: HTTP/1.1 101 WebSocket Protocol Handshake echoed=false',
+      'wstunnel later: HTTP/1.1 101 WebSocket Protocol Handshake echoed=true',
+      'rewrite with-headers: HTTP/1.1 101 WebSocket Protocol Handshake echoed=true',
+      'rewrite later: HTTP/1.1 101 WebSocket Protocol Handshake echoed=true',
+    ]);
+  });
+
+  it('draft-76 through every style to the gateway succeeds exactly when the gateway answers before the key bytes', async () => {
+    const early = await answersBeforeKey3(gateway.port, '/proxy/echo');
+    const runs = proxyStyles.flatMap((style) => (['with-headers', 'later'] as const).map((timing) => ({ style, timing })));
+    const outcomes = await Promise.all(runs.map(({ style, timing }) => hixie76Exchange(httpd.port, `${prefixFor(style)}/echo`, 'hixie', 2_000, timing)));
+    const observed = outcomes.map((o, i) => `${runs[i]?.style} ${runs[i]?.timing}: echoed=${o.echoed} bytes=${o.response.length > 0}`);
+    expect(observed).toEqual(
+      early
+        ? // Same as the stub backend above.
+          ['proxy with-headers: echoed=true bytes=true', 'proxy later: echoed=true bytes=true',
+           'wstunnel with-headers: echoed=false bytes=true', 'wstunnel later: echoed=true bytes=true',
+           'rewrite with-headers: echoed=true bytes=true', 'rewrite later: echoed=true bytes=true']
+        : // Deadlock until the gateway's handshake timeout, except where the old wstunnel code relays
+          // key bytes that arrive after it has forwarded the request.
+          ['proxy with-headers: echoed=false bytes=false', 'proxy later: echoed=false bytes=false',
+           'wstunnel with-headers: echoed=false bytes=false', 'wstunnel later: echoed=true bytes=true',
+           'rewrite with-headers: echoed=false bytes=false', 'rewrite later: echoed=false bytes=false'],
+    );
+  });
+});

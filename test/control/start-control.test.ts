@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { WsgateError } from '../../src/errors.js';
+import { startControl } from '../../src/control/index.js';
+import { FakeGateway } from './fake-gateway.js';
+import { converse, silentLog, tempDir } from './helpers.js';
+
+const loc = { file: '/etc/wsgate.conf', line: 5, column: 1 };
+
+describe('startControl', () => {
+  it('starts nothing when nothing is configured', async () => {
+    const control = await startControl({ socket: undefined, listen: undefined, token: undefined }, new FakeGateway(), silentLog);
+    expect([control.socketPath, control.httpAddress]).toEqual([undefined, undefined]);
+    await control.close();
+  });
+
+  it('starts both listeners, and leaves nothing behind when the second cannot start', async () => {
+    const tmp = tempDir();
+    const gateway = new FakeGateway();
+    gateway.add('a');
+    const first = await startControl(
+      { socket: { path: join(tmp.dir, 'one.sock'), mode: 0o600, loc }, listen: { host: '127.0.0.1', port: 0, loc }, token: 't' },
+      gateway,
+      silentLog,
+    );
+    try {
+      expect(first.socketPath).toBe(join(tmp.dir, 'one.sock'));
+      expect(first.httpAddress?.port).toBeGreaterThan(0);
+      expect(await converse(first.socketPath!, 'LIST\n', 2)).toEqual(['OK 1', 'a 127.0.0.1:40001']);
+      const second = join(tmp.dir, 'two.sock');
+      const err = await startControl({ socket: { path: second, mode: 0o600, loc }, listen: { host: '127.0.0.1', port: first.httpAddress!.port, loc }, token: 't' }, gateway, silentLog).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WsgateError);
+      expect((err as WsgateError).format()).toMatch(/^\/etc\/wsgate\.conf:5:1: cannot listen on 127\.0\.0\.1:\d+ for the control API: .*EADDRINUSE/);
+      expect(existsSync(second)).toBe(false);
+    } finally {
+      await first.close();
+      tmp.remove();
+    }
+    expect(existsSync(join(tmp.dir, 'one.sock'))).toBe(false);
+  });
+
+  it('reports a socket path in a missing directory with the directive location', async () => {
+    const err = await startControl({ socket: { path: '/nonexistent-dir/wsgate.sock', mode: 0o660, loc }, listen: undefined, token: undefined }, new FakeGateway(), silentLog).catch((e: unknown) => e);
+    expect((err as WsgateError).code).toBe('CONTROL_SOCKET');
+    expect((err as WsgateError).format()).toMatch(/^\/etc\/wsgate\.conf:5:1: cannot listen on control socket \/nonexistent-dir\/wsgate\.sock/);
+  });
+});

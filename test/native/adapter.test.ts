@@ -1,0 +1,187 @@
+// The C helper and the Handler adapter through koffi, with a fake connection (no sockets).
+import koffi from 'koffi';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadNativeHandler } from '../../src/plugins/native/index.js';
+import { nativeLibrary, toNumber, type NativeLibrary } from '../../src/plugins/native/ffi.js';
+import type { Connection, EndpointInfo, Handler } from '../../src/plugins/types.js';
+import { FakeConnection } from './fake-connection.js';
+import { buildNative, compileFixture, nativeSpec, until } from './helpers.js';
+
+const QUEUE_CAP = 1024 * 1024;
+let handler: Handler;
+let lib: NativeLibrary;
+let probeFloodZeroAt: () => number;
+let probeDestroyed: () => number;
+
+function endpoint(): EndpointInfo {
+  return { location: '/probe', handlerPath: 'probe.so', log: pino({ level: 'silent' }), settings: { sendQueueLimit: QUEUE_CAP } as EndpointInfo['settings'] };
+}
+
+beforeAll(async () => {
+  buildNative();
+  const so = compileFixture('probe');
+  handler = await loadNativeHandler(nativeSpec(so, 'probe_init'), endpoint());
+  const loaded = nativeLibrary();
+  if (!('drain' in loaded)) throw loaded;
+  lib = loaded;
+  // The same library the helper opened (dlopen returns the loaded copy): read the plugin's counters.
+  const probe = koffi.load(so);
+  probeFloodZeroAt = probe.func('long probe_flood_zero_at(void)') as () => number;
+  probeDestroyed = probe.func('int probe_destroyed(void)') as () => number;
+});
+
+async function accept(fake: FakeConnection): Promise<Connection> {
+  const state = await handler.onConnect!(fake.asPending());
+  expect(state).not.toBe(false);
+  fake.state = state;
+  return fake as unknown as Connection;
+}
+
+async function disconnect(conn: Connection): Promise<void> {
+  await handler.onDisconnect!(conn, 1000, '');
+}
+
+const message = (conn: Connection, text: string) => handler.onMessage!(conn, Buffer.from(text), false);
+
+describe('on_connect', () => {
+  test('sets response headers, reads request headers case-insensitively, sees the offered protocols', async () => {
+    const fake = new FakeConnection({ host: 'example.test:81', 'x-choose': 'chat' }, ['superchat', 'chat, extra']);
+    const conn = await accept(fake);
+    expect(fake.responseHeaders.get('x-plugin')).toBe('probe');
+    expect(fake.responseHeaders.has('X-Plugin')).toBe(false);
+    expect(fake.responseHeaders.get('X-Seen-Host')).toBe('example.test:81');
+    // tokens split on comma/space, empty ones dropped; protocol_index past the end is NULL
+    expect(fake.responseHeaders.get('X-Protocols')).toBe('3;superchat;chat;extra');
+    expect(fake.responseHeaders.has('X-Index-Past-End')).toBe(false);
+    expect(fake.responseHeaders.get('X-Request')).toBe('pool');
+    expect(fake.protocol).toBe('chat');
+    await disconnect(conn);
+  });
+
+  test('without protocol_set no protocol is chosen', async () => {
+    const fake = new FakeConnection({ host: 'h' }, ['a', 'b']);
+    const conn = await accept(fake);
+    expect(fake.protocol).toBe('');
+    await disconnect(conn);
+  });
+
+  test('NULL declines and drops the headers it set', async () => {
+    const before = toNumber(lib.liveConnections());
+    const fake = new FakeConnection({ host: 'h', 'x-decline': '1' });
+    expect(await handler.onConnect!(fake.asPending())).toBe(false);
+    expect(fake.responseHeaders.size).toBe(0);
+    expect(toNumber(lib.liveConnections())).toBe(before);
+  });
+
+  test('sends from a thread started in on_connect wait for the open connection and keep their order', async () => {
+    const fake = new FakeConnection({ host: 'h', 'x-early': '200' });
+    const conn = await accept(fake);
+    // nothing may reach the connection before onConnect's result has been acted on
+    expect(fake.calls).toEqual([]);
+    await until(() => fake.calls.length >= 200, 3000, 'early sends');
+    expect(fake.texts()).toEqual(Array.from({ length: 200 }, (_, i) => `early-${i}`));
+    await disconnect(conn);
+  });
+});
+
+describe('on_message and send', () => {
+  test('echoes type and bytes, including empty messages', async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    handler.onMessage!(conn, Buffer.from('héllo'), false);
+    handler.onMessage!(conn, Buffer.from([0, 1, 255]), true);
+    handler.onMessage!(conn, Buffer.alloc(0), true);
+    handler.onMessage!(conn, Buffer.alloc(0), false);
+    expect(fake.calls).toEqual([
+      { kind: 'send', data: Buffer.from('héllo'), isBinary: false },
+      { kind: 'send', data: Buffer.from([0, 1, 255]), isBinary: true },
+      { kind: 'send', data: Buffer.alloc(0), isBinary: true },
+      { kind: 'send', data: Buffer.alloc(0), isBinary: false },
+    ]);
+    await disconnect(conn);
+  });
+
+  test('replies are delivered synchronously and in order, also past one drain batch', async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    message(conn, 'burst:20000');
+    expect(fake.calls.length).toBeGreaterThan(0); // the first batch during onMessage
+    await until(() => fake.calls.length >= 20000, 5000, 'burst');
+    expect(fake.texts()).toEqual(Array.from({ length: 20000 }, (_, i) => `b${i}`));
+    await disconnect(conn);
+  });
+
+  test('a message larger than the drain buffer arrives intact', async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    message(conn, 'big:300000');
+    await until(() => fake.calls.length === 1, 3000, 'big message');
+    const call = fake.calls[0]!;
+    expect(call.kind === 'send' && call.isBinary).toBe(true);
+    const expected = Buffer.from(Array.from({ length: 300000 }, (_, i) => i & 255));
+    expect(call.kind === 'send' && call.data.equals(expected)).toBe(true);
+    await disconnect(conn);
+  });
+
+  test('PING and PONG map to ping() and pong()', async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    message(conn, 'ping:abc');
+    message(conn, 'pong:xyz');
+    expect(fake.calls).toEqual([
+      { kind: 'ping', data: Buffer.from('abc') },
+      { kind: 'pong', data: Buffer.from('xyz') },
+    ]);
+    await disconnect(conn);
+  });
+
+  test('close() sends a close without code after earlier messages; later sends return 0', async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    message(conn, 'close');
+    expect(fake.calls).toEqual([
+      { kind: 'send', data: Buffer.from('bye'), isBinary: false },
+      { kind: 'close', code: undefined, reason: undefined },
+    ]);
+    await disconnect(conn);
+  });
+
+  test('an unknown message type closes like CLOSE', async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    message(conn, 'kill');
+    expect(fake.calls).toEqual([{ kind: 'close', code: undefined, reason: undefined }]);
+    await disconnect(conn);
+  });
+
+  test('a queue over the byte cap refuses the send (0) and closes with 1008', async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    message(conn, 'flood:2000:1024');
+    const fit = QUEUE_CAP / 1024;
+    expect(probeFloodZeroAt()).toBe(fit);
+    await until(() => fake.calls.some((c) => c.kind === 'close'), 3000, 'the 1008 close');
+    const sends = fake.calls.filter((c) => c.kind === 'send');
+    expect(sends.length).toBe(fit);
+    expect(fake.calls.at(-1)).toEqual({ kind: 'close', code: 1008, reason: 'send queue limit exceeded' });
+    await disconnect(conn);
+  });
+});
+
+describe('on_disconnect and destroy', () => {
+  test('disconnect resolves after on_disconnect ran and frees the C connection', async () => {
+    const before = toNumber(lib.liveConnections());
+    const conns = await Promise.all(Array.from({ length: 50 }, () => accept(new FakeConnection({ host: 'h', 'x-early': '20' }))));
+    expect(toNumber(lib.liveConnections())).toBe(before + 50);
+    await Promise.all(conns.map(disconnect));
+    expect(toNumber(lib.liveConnections())).toBe(before);
+  });
+
+  afterAll(async () => {
+    const destroyedBefore = probeDestroyed();
+    await handler.destroy!();
+    expect(probeDestroyed()).toBe(destroyedBefore + 1);
+    expect(toNumber(lib.liveConnections())).toBe(0);
+  });
+});

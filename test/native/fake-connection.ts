@@ -1,0 +1,56 @@
+// A stand-in for the gateway's connection: records what the native adapter does with it.
+import type { IncomingHttpHeaders } from 'node:http';
+import { pino } from 'pino';
+import type { PendingConnection } from '../../src/plugins/types.js';
+
+export type Call =
+  | { kind: 'send'; data: Buffer; isBinary: boolean }
+  | { kind: 'ping' | 'pong'; data: Buffer }
+  | { kind: 'close'; code: number | undefined; reason: string | undefined };
+
+export class FakeConnection {
+  readonly calls: Call[] = [];
+  readonly responseHeaders = new Map<string, string>();
+  protocol = '';
+  state: unknown = undefined;
+  open = true;
+  readonly log = pino({ level: 'silent' });
+
+  constructor(
+    readonly headers: IncomingHttpHeaders = { host: '127.0.0.1:1' },
+    readonly protocols: readonly string[] = [],
+  ) {}
+
+  /** What the plugin sent as text, in order. */
+  texts(): string[] {
+    return this.calls.flatMap((c) => (c.kind === 'send' && !c.isBinary ? [c.data.toString()] : []));
+  }
+
+  send(data: Buffer | string, isBinary?: boolean): boolean {
+    if (!this.open) return false;
+    this.calls.push({ kind: 'send', data: Buffer.from(data), isBinary: isBinary ?? typeof data !== 'string' });
+    return true;
+  }
+  ping(data?: Buffer | string): boolean {
+    this.calls.push({ kind: 'ping', data: Buffer.from(data ?? '') });
+    return this.open;
+  }
+  pong(data?: Buffer | string): boolean {
+    this.calls.push({ kind: 'pong', data: Buffer.from(data ?? '') });
+    return this.open;
+  }
+  close(code?: number, reason?: string): void {
+    this.calls.push({ kind: 'close', code, reason });
+    this.open = false;
+  }
+  setHeader(name: string, value: string): void {
+    this.responseHeaders.set(name, value);
+  }
+  selectProtocol(protocol: string): void {
+    this.protocol = protocol;
+  }
+
+  asPending(): PendingConnection {
+    return this as unknown as PendingConnection;
+  }
+}

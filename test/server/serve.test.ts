@@ -1,0 +1,103 @@
+// `wsgate serve` as a user runs it: a spawned `node bin/wsgate.js serve` on the shipped config.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from './config-fixture.js';
+import { closed, handshakeStatus, nextMessage, openWs } from './helpers.js';
+
+interface Served {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  exit: Promise<number | null>;
+}
+
+function runServe(args: string[]): Served {
+  const child = spawn(process.execPath, [resolve(repoRoot, 'bin/wsgate.js'), 'serve', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, WSGATE_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const served: Served = { child, stdout: '', stderr: '', exit: new Promise((r) => child.once('exit', (code) => r(code))) };
+  child.stdout!.on('data', (d: Buffer) => (served.stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (served.stderr += d.toString()));
+  return served;
+}
+
+async function listeningAddress(served: Served, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const line = served.stdout.split('\n').find((l) => l.includes('"listening"'));
+    if (line) return (JSON.parse(line) as { address: string }).address;
+    if (served.child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no listening line; stdout=${served.stdout} stderr=${served.stderr}`);
+}
+
+describe('wsgate serve', () => {
+  let tmp: string;
+  beforeAll(() => {
+    // The command runs from dist/: compile the current sources (tsc emits even if another area has type errors).
+    spawnSync(process.execPath, [resolve(repoRoot, 'scripts/build.mjs'), '--quiet'], { cwd: repoRoot, stdio: 'ignore' });
+    expect(existsSync(resolve(repoRoot, 'dist/server/gateway.js'))).toBe(true);
+    tmp = mkdtempSync(join(tmpdir(), 'wsgate-serve-'));
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('serves the shipped config (echo, dumb-increment) and exits 0 on SIGTERM after closing clients with 1001', async () => {
+    const served = runServe(['-f', resolve(repoRoot, 'conf/wsgate.conf'), '--listen', '127.0.0.1:0']);
+    const address = await listeningAddress(served);
+    expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
+    const base = `ws://${address}`;
+
+    const echo = await openWs(`${base}/echo`);
+    echo.send('through serve');
+    expect((await nextMessage(echo)).data.toString()).toBe('through serve');
+
+    expect((await handshakeStatus(`${base}/dumb-increment`)).status).toBe(403);
+    const counter = await openWs(`${base}/dumb-increment`, 'dumb-increment-protocol');
+    expect(counter.protocol).toBe('dumb-increment-protocol');
+    const numbers: number[] = [];
+    await new Promise<void>((done) => {
+      counter.on('message', (d: Buffer) => {
+        numbers.push(Number(d.toString()));
+        if (numbers.length === 3) counter.send('reset\n');
+        if (numbers.length >= 3 && numbers.at(-1) === 0) done();
+      });
+    });
+    expect(numbers.slice(0, 3)).toEqual([0, 1, 2]);
+
+    const codes = Promise.all([closed(echo), closed(counter)]);
+    served.child.kill('SIGTERM');
+    expect(await served.exit).toBe(0);
+    expect((await codes).map((c) => c.code)).toEqual([1001, 1001]);
+  });
+
+  it('prints config errors as FILE:LINE:COL and exits 1', async () => {
+    const conf = join(tmp, 'broken.conf');
+    writeFileSync(conf, 'Listen 127.0.0.1:0\n<Location /x>\n  SetHandler websocket-handler\n  WebSocketHandler ./missing.mjs\n</Location>\n');
+    const served = runServe(['-f', conf]);
+    expect(await served.exit).toBe(1);
+    expect(served.stderr).toMatch(new RegExp(`${conf.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:\\d+: `));
+  });
+
+  it('exits 2 with a clear message when the port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    const served = runServe(['-f', resolve(repoRoot, 'conf/wsgate.conf'), '--listen', `127.0.0.1:${port}`]);
+    expect(await served.exit).toBe(2);
+    expect(served.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
+    blocker.close();
+  });
+
+  it('refuses a bad --listen with a usage error (exit 1)', async () => {
+    const served = runServe(['--listen', 'nonsense']);
+    expect(await served.exit).toBe(1);
+    expect(served.stderr).toMatch(/--listen nonsense/);
+  });
+});
