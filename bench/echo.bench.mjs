@@ -65,6 +65,7 @@ async function runServer(kind) {
     await new Promise((r) => wss.once('listening', r));
     port = wss.address().port;
   }
+  process.on('disconnect', () => process.exit(0)); // the bench died: do not linger
   process.on('message', (msg) => {
     if (msg === 'rss') {
       globalThis.gc?.();
@@ -192,7 +193,9 @@ async function idleMemory(kind) {
   return (after - before) / open / 1024;
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+function median(values) {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}
 
 function printTable(rows) {
   const header = ['case', 'wsgate', 'ws', 'ratio'];

@@ -13,3 +13,4 @@ export type {
 export type { ProtocolVersion } from './protocol/types.js';
 export type { GatewayConfig, EndpointConfig, EndpointSettings } from './config/model.js';
 export { WsgateError, type ErrorCode } from './errors.js';
+export { startGateway, type StartOptions, type RunningGateway } from './server/gateway.js';

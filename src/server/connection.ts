@@ -3,10 +3,12 @@
 import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
-import { WsgateError } from '../errors.js';
+import type { WsgateError } from '../errors.js';
+import { createHixieDecoder, createHybiDecoder, hixieEncoder, hybiEncoder } from '../protocol/index.js';
 import type { EndpointSettings } from '../config/model.js';
 import type { Decoder, DecoderSink, Encoder, ProtocolVersion } from '../protocol/types.js';
 import type { Handler, MessageData, PendingConnection } from '../plugins/types.js';
+import type { EndpointRuntime } from './endpoint.js';
 import type { KeepaliveTarget } from './keepalive.js';
 
 export enum ConnectionState {
@@ -32,7 +34,8 @@ export interface ConnectionHost {
 export interface ConnectionInit {
   id: string;
   path: string;
-  query: URLSearchParams;
+  /** The query string without '?'; parsed only if a handler asks. */
+  search: string;
   headers: IncomingHttpHeaders;
   remoteAddress: string;
   remotePort: number;
@@ -40,13 +43,36 @@ export interface ConnectionInit {
   location: string;
   protocols: readonly string[];
   origin: string | undefined;
-  settings: EndpointSettings;
-  handler: Handler;
+  /** The endpoint whose connection count this connection holds until it is closed. */
+  endpoint: EndpointRuntime;
   host: ConnectionHost;
   baseLog: Logger;
 }
 
 const EMPTY = Buffer.alloc(0);
+const NO_HEADERS: ReadonlyArray<[string, string]> = [];
+
+// Socket listeners are shared functions that find their connection on the socket, rather than
+// closures per connection: idle connections are the thing to keep small.
+const kConnection = Symbol('wsgate.connection');
+type OwnedSocket = Socket & { [kConnection]: WsConnection };
+
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  this[kConnection].receive(chunk);
+}
+
+/** The peer half-closed TCP: finish our side too (a close frame may or may not have come first). */
+function onSocketEnd(this: Socket): void {
+  this.end();
+}
+
+function onSocketClose(this: OwnedSocket): void {
+  this[kConnection].finish();
+}
+
+function closeTimedOut(conn: WsConnection): void {
+  conn.closeTimedOut();
+}
 const NO_GROUPS: ReadonlySet<string> = new Set<string>();
 
 function toBuffer(data: MessageData | undefined): Buffer {
@@ -57,7 +83,9 @@ function toBuffer(data: MessageData | undefined): Buffer {
 export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTarget {
   readonly id: string;
   readonly path: string;
-  readonly query: URLSearchParams;
+  private readonly search: string;
+  private parsedQuery: URLSearchParams | undefined;
+  private readonly connectedAtMs = Date.now();
   readonly headers: IncomingHttpHeaders;
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -65,14 +93,14 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   readonly location: string;
   readonly protocols: readonly string[];
   readonly origin: string | undefined;
-  readonly connectedAt = new Date();
   readonly settings: EndpointSettings;
+  readonly endpoint: EndpointRuntime;
   state: unknown = undefined;
   connState = ConnectionState.Pending;
 
   // Set during onConnect, read by the handshake.
   protocol = '';
-  responseHeaders: Array<[string, string]> = [];
+  responseHeaders: ReadonlyArray<[string, string]> = NO_HEADERS;
   rejection: { status: number; reason: string } | undefined;
 
   private groupSet: Set<string> | undefined;
@@ -94,7 +122,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   constructor(init: ConnectionInit) {
     this.id = init.id;
     this.path = init.path;
-    this.query = init.query;
+    this.search = init.search;
     this.headers = init.headers;
     this.remoteAddress = init.remoteAddress;
     this.remotePort = init.remotePort;
@@ -102,8 +130,9 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.location = init.location;
     this.protocols = init.protocols;
     this.origin = init.origin;
-    this.settings = init.settings;
-    this.handler = init.handler;
+    this.endpoint = init.endpoint;
+    this.settings = init.endpoint.config.settings;
+    this.handler = init.endpoint.handler;
     this.host = init.host;
     this.baseLog = init.baseLog;
   }
@@ -111,6 +140,14 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   /** Created on first use: most connections never log, and a child logger per idle socket costs memory. */
   get log(): Logger {
     return (this.childLog ??= this.baseLog.child({ conn: this.id, path: this.path, remote: this.remoteAddress }));
+  }
+
+  get query(): URLSearchParams {
+    return (this.parsedQuery ??= new URLSearchParams(this.search));
+  }
+
+  get connectedAt(): Date {
+    return new Date(this.connectedAtMs);
   }
 
   get groups(): ReadonlySet<string> {
@@ -134,8 +171,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   setHeader(name: string, value: string): void {
     if (this.connState !== ConnectionState.Pending) return;
     const lower = name.toLowerCase();
-    this.responseHeaders = this.responseHeaders.filter(([n]) => n.toLowerCase() !== lower);
-    this.responseHeaders.push([name, value]);
+    this.responseHeaders = [...this.responseHeaders.filter(([n]) => n.toLowerCase() !== lower), [name, value]];
   }
 
   reject(status = 403, reason = 'Forbidden'): void {
@@ -145,50 +181,50 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   // ---- opening ----
 
   /** Called right after the 101 was written. `rest` = bytes that followed the handshake. */
-  attach(socket: Socket, decoder: Decoder, encoder: Encoder, rest: Buffer): void {
+  attach(socket: Socket, rest: Buffer): void {
     this.socket = socket;
-    this.decoder = decoder;
-    this.encoder = encoder;
+    this.encoder = this.isHixie ? hixieEncoder : hybiEncoder;
     this.connState = ConnectionState.Open;
     this.host.register(this);
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('close', this.onSocketClose);
+    (socket as OwnedSocket)[kConnection] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
     socket.resume();
     if (!this.isHixie) this.host.keepalive.add(this, this.settings.pingInterval);
-    if (rest.length > 0) this.onData(rest);
+    if (rest.length > 0) this.receive(rest);
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  /** Made on the first bytes received: an idle connection (the common case for push) never needs one. */
+  private createDecoder(): Decoder {
+    const maxMessageSize = this.settings.maxMessageSize;
+    if (this.isHixie) return createHixieDecoder(this, { maxMessageSize });
+    // Versions 7 and 8 predate 1009: their drafts used 1004 for "too big".
+    return createHybiDecoder(this, { maxMessageSize, tooBigCloseCode: this.version === 13 ? 1009 : 1004, requireMask: true });
+  }
+
+  receive(chunk: Buffer): void {
     this.heardSincePing = true;
     try {
-      this.decoder!.push(chunk);
+      (this.decoder ??= this.createDecoder()).push(chunk);
     } catch (err) {
       // The codec promises not to throw; if it does, this connection ends, not the process.
       this.log.error({ err }, 'decoder failed');
       this.fail(1011, 'internal error');
     }
-  };
-
-  /** The peer half-closed TCP: finish our side too (a close frame may or may not have come first). */
-  private readonly onEnd = (): void => {
-    this.socket?.end();
-  };
-
-  private readonly onSocketClose = (): void => {
-    this.finish();
-  };
+  }
 
   // ---- DecoderSink ----
 
   onMessage(data: Buffer, isBinary: boolean): void {
-    if (this.connState !== ConnectionState.Open) return;
+    // After our own close frame, messages the peer sent before its close still arrive (as in mod_websocket).
+    if (this.connState !== ConnectionState.Open && this.connState !== ConnectionState.Closing) return;
     const onMessage = this.handler.onMessage;
     if (onMessage === undefined) return;
     try {
       const result = onMessage.call(this.handler, this, data, isBinary);
       if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-        (result as Promise<void>).then(undefined, this.onHandlerRejected);
+        (result as Promise<void>).then(undefined, (err: unknown) => this.handlerFailed(err));
       }
     } catch (err) {
       this.handlerFailed(err);
@@ -226,24 +262,19 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   send(data: MessageData, isBinary?: boolean): boolean {
     if (this.connState !== ConnectionState.Open) return false;
     const binary = isBinary ?? typeof data !== 'string';
-    this.writeFrame(this.encoder!.message(toBuffer(data), binary));
-    return true;
+    return this.writeFrame(this.encoder!.message(toBuffer(data), binary));
   }
 
   ping(data?: MessageData): boolean {
     if (this.connState !== ConnectionState.Open) return false;
     const frame = this.encoder!.ping(toBuffer(data));
-    if (!frame) return false;
-    this.writeFrame(frame);
-    return true;
+    return frame !== undefined && this.writeFrame(frame);
   }
 
   pong(data?: MessageData): boolean {
     if (this.connState !== ConnectionState.Open) return false;
     const frame = this.encoder!.pong(toBuffer(data));
-    if (!frame) return false;
-    this.writeFrame(frame);
-    return true;
+    return frame !== undefined && this.writeFrame(frame);
   }
 
   close(code?: number, reason?: string): void {
@@ -271,10 +302,18 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
 
   // ---- internals ----
 
-  /** Write one encoded frame (header + payload chunks). Also used by broadcast with a shared encoding. */
-  writeFrame(chunks: Buffer[]): void {
+  /** Write one encoded frame (header + payload chunks). Also used by broadcast with a shared encoding.
+   *  False when nothing was written: the socket is gone, the framing has no such frame, or a slow reader still has more than
+   *  sendQueueLimit bytes queued from earlier sends (then the connection is closed with 1008).
+   *  Checking before the write lets one message larger than the limit through. */
+  writeFrame(chunks: Buffer[]): boolean {
     const socket = this.socket;
-    if (socket === undefined || socket.destroyed) return;
+    // No chunks: the framing cannot carry this message (binary data on hixie).
+    if (socket === undefined || socket.destroyed || chunks.length === 0) return false;
+    if (socket.writableLength > this.settings.sendQueueLimit && this.connState === ConnectionState.Open) {
+      this.sendQueueOverflow();
+      return false;
+    }
     if (chunks.length === 1) {
       socket.write(chunks[0]!);
     } else {
@@ -282,9 +321,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
       for (const chunk of chunks) socket.write(chunk);
       socket.uncork();
     }
-    if (socket.writableLength > this.settings.sendQueueLimit && this.connState === ConnectionState.Open) {
-      this.sendQueueOverflow();
-    }
+    return true;
   }
 
   /** A reader too slow for what we send: 1008, and TCP is dropped after closeTimeout whatever happens. */
@@ -326,14 +363,15 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   private beginClosing(): void {
     if (this.connState !== ConnectionState.Open) return;
     this.connState = ConnectionState.Closing;
-    this.closeTimer = setTimeout(this.onCloseTimeout, this.settings.closeTimeout * 1000);
+    this.closeTimer = setTimeout(closeTimedOut, this.settings.closeTimeout * 1000, this);
     this.closeTimer.unref();
   }
 
-  private readonly onCloseTimeout = (): void => {
+  /** The peer did not finish the close handshake in time. */
+  closeTimedOut(): void {
     this.log.debug('close timeout: dropping TCP');
     this.socket?.destroy();
-  };
+  }
 
   keepaliveTick(): void {
     if (this.connState !== ConnectionState.Open) return;
@@ -349,10 +387,6 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.writeFrame(frame);
   }
 
-  private readonly onHandlerRejected = (err: unknown): void => {
-    this.handlerFailed(err);
-  };
-
   private handlerFailed(err: unknown): void {
     this.log.error({ err }, 'handler failed');
     if (this.connState === ConnectionState.Open) this.close(1011, 'handler error');
@@ -364,7 +398,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   }
 
   /** TCP is gone: unregister and tell the handler, exactly once. */
-  private finish(): void {
+  finish(): void {
     if (this.connState === ConnectionState.Closed) return;
     this.connState = ConnectionState.Closed;
     if (this.closeTimer) clearTimeout(this.closeTimer);

@@ -97,6 +97,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
   const host: ConnectionHost = {
     register: (conn) => registry.add(conn),
     unregister: (conn) => {
+      conn.endpoint.active--;
       registry.remove(conn);
       if (registry.size === 0) onDrained?.();
     },

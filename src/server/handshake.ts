@@ -6,14 +6,10 @@ import type { Logger } from 'pino';
 import { isWsgateError, WsgateError } from '../errors.js';
 import type { GatewayConfig } from '../config/model.js';
 import {
-  createHixieDecoder,
-  createHybiDecoder,
   detectHandshake,
   hixie76Answer,
-  hixieEncoder,
   hixieResponse,
   hybiAcceptKey,
-  hybiEncoder,
   hybiResponse,
   offeredProtocols,
   requestOrigin,
@@ -45,6 +41,8 @@ export interface HandshakeContext {
 }
 
 const HIXIE76_BODY = 8;
+
+function ignoreSocketError(): void {}
 
 function fail(code: WsgateError['code'], status: number, message: string): WsgateError {
   return new WsgateError(code, message, { status });
@@ -96,7 +94,8 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
   ctx.pending.add(socket);
   // Nothing may be read (and lost) before a decoder is attached; attach() resumes.
   socket.pause();
-  socket.on('error', (err) => ctx.log.debug({ err: err.message }, 'socket error during handshake'));
+  // Errors (ECONNRESET…) are followed by 'close', which is what we act on.
+  socket.on('error', ignoreSocketError);
   let reservedId: string | undefined;
   let runtime: EndpointRuntime | undefined;
   let conn: WsConnection | undefined;
@@ -135,8 +134,7 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
       version = 'hixie-75';
     }
 
-    const query = new URLSearchParams(search);
-    const wantedId = requestedId(query);
+    const wantedId = search === '' ? undefined : requestedId(new URLSearchParams(search));
     const client = resolveClientAddress(socket.remoteAddress ?? '', req.headers, ctx.config.remoteIp, ctx.trustedProxies);
     const origin = requestOrigin(kind, req.headers);
     const effectiveHost = client.forwardedHost ?? req.headers.host;
@@ -156,7 +154,7 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
     conn = new WsConnection({
       id: reservedId,
       path,
-      query,
+      search,
       headers: req.headers,
       remoteAddress: client.address,
       remotePort: socket.remotePort ?? 0,
@@ -164,8 +162,7 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
       location: endpointRuntime.info.location,
       protocols,
       origin,
-      settings,
-      handler: endpointRuntime.handler,
+      endpoint: endpointRuntime,
       host: ctx.host,
       baseLog: ctx.log,
     });
@@ -199,17 +196,10 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
     }
     ctx.pending.delete(socket);
     socket.setNoDelay(true);
-    const isHybi = typeof version === 'number';
-    const decoder = isHybi
-      ? createHybiDecoder(conn, { maxMessageSize: settings.maxMessageSize, tooBigCloseCode: version === 13 ? 1009 : 1004, requireMask: true })
-      : createHixieDecoder(conn, { maxMessageSize: settings.maxMessageSize });
     const live = conn;
-    counted = false; // from here the socket's close event gives the slot back
-    socket.once('close', () => {
-      endpointRuntime.active--;
-    });
+    counted = false; // from here the connection gives the slot back when it closes
     accepted = undefined;
-    live.attach(socket, decoder, isHybi ? hybiEncoder : hixieEncoder, rest);
+    live.attach(socket, rest);
     live.log.debug({ version, protocol: live.protocol }, 'connected');
   } catch (err) {
     ctx.pending.delete(socket);

@@ -95,8 +95,7 @@ export class Registry implements Gateway {
       const frame = conn.isHixie
         ? (hixieFrame ??= hixieEncoder.message(payload, isBinary))
         : (hybiFrame ??= hybiEncoder.message(payload, isBinary));
-      conn.writeFrame(frame);
-      count++;
+      if (conn.writeFrame(frame)) count++;
     }
     return count;
   }

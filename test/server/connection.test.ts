@@ -89,7 +89,8 @@ describe('connections', () => {
 
   it('drops TCP after closeTimeout when the peer never answers the close', async () => {
     const { raw, bodyStart } = await rawUpgrade(port, '/closer?id=closing-3');
-    raw.write(clientFrame(0x1, 'close 4003 x'));
+    // A second message right behind: it was sent before the peer saw our close, so it still reaches the handler.
+    raw.write(Buffer.concat([clientFrame(0x1, 'close 4003 x'), clientFrame(0x1, 'close 4004 again')]));
     const started = Date.now();
     await raw.untilClosed(3000);
     expect(raw.ended).toBe(true);
@@ -98,6 +99,7 @@ describe('connections', () => {
     expect(frame?.opcode).toBe(0x8);
     expect(frame?.payload.readUInt16BE(0)).toBe(4003);
     expect(await eventually(disconnectOf('closing-3'))).toMatchObject({ code: 1006 });
+    expect(events().filter((e) => e.kind === 'send-after-close' && e.id === 'closing-3')).toHaveLength(2);
   });
 
   it('TCP drop without a close frame reports 1006', async () => {
