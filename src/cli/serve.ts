@@ -9,6 +9,7 @@ import type { ListenAddress } from '../config/model.js';
 import { isWsgateError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { validateHandlers } from '../plugins/validate.js';
+import { startControl, type RunningControl } from '../control/index.js';
 import { startGateway } from '../server/gateway.js';
 import { ExitCode, type CliIO } from './io.js';
 import { parseCommandArgs, UsageError } from './main.js';
@@ -98,8 +99,20 @@ export async function serve(args: string[], io: CliIO): Promise<number> {
     // A handler that cannot be loaded is a config problem; anything else (a port in use) is runtime.
     return err.code === 'IO' ? ExitCode.Runtime : ExitCode.ConfigOrUsage;
   }
+  let control: RunningControl;
+  try {
+    control = await startControl(config.control, running.gateway, log);
+  } catch (err) {
+    await running.close();
+    if (!isWsgateError(err)) throw err;
+    io.stderr.write(`wsgate serve: ${err.format()}\n`);
+    // A token-less API on a public address is a config problem; a path or port in use is runtime.
+    return err.code === 'CONTROL_AUTH' ? ExitCode.ConfigOrUsage : ExitCode.Runtime;
+  }
   const signal = await nextStopSignal();
   log.info({ signal }, 'shutting down');
+  // No pushes into connections that are being closed.
+  await control.close();
   await running.close();
   log.info('stopped');
   return ExitCode.Ok;

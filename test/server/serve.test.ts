@@ -1,6 +1,6 @@
 // `wsgate serve` as a user runs it: a spawned `node bin/wsgate.js serve` on the shipped config.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -93,6 +93,55 @@ describe('wsgate serve', () => {
     expect(await served.exit).toBe(2);
     expect(served.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
     blocker.close();
+  });
+
+  it('starts the control socket and HTTP API the config names; `wsgate ctl` pushes through both', async () => {
+    const socketPath = join(tmp, 'control.sock');
+    const conf = join(tmp, 'control.conf');
+    writeFileSync(
+      conf,
+      [
+        'Listen 127.0.0.1:0',
+        `WebSocketControlSocket ${socketPath} 0600`,
+        'WebSocketControlListen 127.0.0.1:0',
+        'WebSocketControlToken serve-test-token',
+        '<Location /echo>',
+        '  SetHandler websocket-handler',
+        `  WebSocketHandler ${resolve(repoRoot, 'handlers/echo.mjs')}`,
+        '</Location>',
+        '',
+      ].join('\n'),
+    );
+    const served = runServe(['-f', conf]);
+    const address = await listeningAddress(served);
+    const client = await openWs(`ws://${address}/echo?id=pushed-to`);
+    const ctl = (...args: string[]) => spawnSync(process.execPath, [resolve(repoRoot, 'bin/wsgate.js'), 'ctl', ...args], { encoding: 'utf8' });
+    expect(statSync(socketPath).mode & 0o777).toBe(0o600);
+    let r = ctl('--socket', socketPath, 'send', 'pushed-to', 'over the socket');
+    expect(r.status, r.stderr).toBe(0);
+    expect((await nextMessage(client)).data.toString()).toBe('over the socket');
+
+    const apiLine = served.stdout.split('\n').find((l) => l.includes('"control API listening"'));
+    const { address: apiHost, port: apiPort } = JSON.parse(apiLine!) as { address: string; port: number };
+    const api = `http://${apiHost}:${apiPort}`;
+    r = ctl('--url', api, 'send', 'pushed-to', 'no token');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/401|token/);
+    r = ctl('--url', api, '--token', 'serve-test-token', 'send', 'pushed-to', 'over HTTP');
+    expect(r.status, r.stderr).toBe(0);
+    expect((await nextMessage(client)).data.toString()).toBe('over HTTP');
+
+    served.child.kill('SIGTERM');
+    expect(await served.exit).toBe(0);
+    expect(existsSync(socketPath)).toBe(false);
+  });
+
+  it('refuses a control API on a public address without a token (exit 1)', async () => {
+    const conf = join(tmp, 'open-control.conf');
+    writeFileSync(conf, 'Listen 127.0.0.1:0\nWebSocketControlListen 0.0.0.0:0\n');
+    const served = runServe(['-f', conf]);
+    expect(await served.exit).toBe(1);
+    expect(served.stderr).toMatch(/:2:\d+: .*no WebSocketControlToken/);
   });
 
   it('refuses a bad --listen with a usage error (exit 1)', async () => {
