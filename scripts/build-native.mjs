@@ -61,7 +61,7 @@ const examples = join(root, 'handlers', 'c');
 compile(join(buildDir, 'plugins', 'echo.so'), [join(examples, 'echo.c')], { cflags: [], libs: [] });
 const apr = aprIncludes();
 if (apr) {
-  compile(join(buildDir, 'plugins', 'dumb_increment.so'), [join(examples, 'dumb_increment.c')], { cflags: ['-pthread', ...apr], libs: ['-pthread'] });
+  compile(join(buildDir, 'plugins', 'dumb_increment.so'), [join(examples, 'dumb_increment.c')], { cflags: ['-pthread', ...apr], libs: ['-pthread', '-lapr-1'] });
 } else {
   say('APR headers not found (install libapr1-dev): build/plugins/dumb_increment.so skipped');
 }

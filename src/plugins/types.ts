@@ -100,6 +100,9 @@ export interface Handler<S = unknown> {
   onConnect?(conn: PendingConnection<S>): S | false | void | Promise<S | false | void>;
   /** Once per complete message. Text arrives as a Buffer of valid UTF-8 with isBinary false. */
   onMessage?(conn: Connection<S>, data: Buffer, isBinary: boolean): void | Promise<void>;
+  /** The close handshake started (either side, or the gateway failed the connection): sends
+   *  return false from now on, though messages the peer sent earlier may still arrive. */
+  onClosing?(conn: Connection<S>): void;
   /** Once after any close, error or TCP drop. code is 1006 when there was no close frame. */
   onDisconnect?(conn: Connection<S>, code: number, reason: string): void | Promise<void>;
   /** When the configuration is torn down (shutdown). */

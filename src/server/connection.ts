@@ -365,6 +365,13 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.connState = ConnectionState.Closing;
     this.closeTimer = setTimeout(closeTimedOut, this.settings.closeTimeout * 1000, this);
     this.closeTimer.unref();
+    if (this.handler.onClosing !== undefined) {
+      try {
+        this.handler.onClosing(this);
+      } catch (err) {
+        this.log.error({ err }, 'handler onClosing failed');
+      }
+    }
   }
 
   /** The peer did not finish the close handshake in time. */

@@ -54,6 +54,20 @@ async function loadEndpoints(config: GatewayConfig, registry: Registry, log: Log
   return endpoints;
 }
 
+/** Waits for `promises`, or `ms`; then calls `late` with how many were still pending. */
+async function settleWithin(promises: Array<Promise<void>>, ms: number, late: (pending: number) => void): Promise<void> {
+  if (promises.length === 0) return;
+  let settled = 0;
+  for (const p of promises) void p.finally(() => settled++);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(resolve, ms, 'timeout');
+  });
+  const outcome = await Promise.race([Promise.allSettled(promises), timeout]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') late(promises.length - settled);
+}
+
 async function destroyHandlers(endpoints: Map<EndpointConfig, EndpointRuntime>, log: Logger): Promise<void> {
   const handlers = new Set<Handler>([...endpoints.values()].map((e) => e.handler));
   for (const handler of handlers) {
@@ -162,9 +176,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
     const serversClosed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
     for (const server of servers) server.closeIdleConnections();
     for (const socket of pending) socket.destroy();
+    // The longest WebSocketCloseTimeout: for the close handshakes, then again for onDisconnects
+    // (a native plugin's on_disconnect may hang; shutdown must not).
+    const grace = Math.max(0, ...[...registry.all()].map((c) => c.settings.closeTimeout)) * 1000;
     if (registry.size > 0) {
       const drained = new Promise<void>((resolve) => (onDrained = resolve));
-      const grace = Math.max(0, ...[...registry.all()].map((c) => c.settings.closeTimeout)) * 1000;
       for (const conn of [...registry.all()]) conn.close(1001, 'server shutting down');
       // Each connection drops itself after its closeTimeout; this is the backstop.
       const backstop = setTimeout(() => {
@@ -174,7 +190,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
       clearTimeout(backstop);
     }
     for (const server of servers) server.closeAllConnections();
-    await Promise.all([...disconnects]);
+    await settleWithin([...disconnects], grace, (running) =>
+      log.warn({ running }, `onDisconnect still running ${grace / 1000} s after the close: shutting down without it`),
+    );
     keepalive.stop();
     await destroyHandlers(endpoints, log);
     await Promise.all(serversClosed);

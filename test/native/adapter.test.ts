@@ -159,12 +159,32 @@ describe('on_message and send', () => {
     const fake = new FakeConnection();
     const conn = await accept(fake);
     message(conn, 'flood:2000:1024');
-    const fit = QUEUE_CAP / 1024;
+    // Each queued frame also counts its bookkeeping (sizeof(queued_item), 16 bytes on LP64).
+    const fit = Math.floor(QUEUE_CAP / (1024 + 16));
     expect(probeFloodZeroAt()).toBe(fit);
     await until(() => fake.calls.some((c) => c.kind === 'close'), 3000, 'the 1008 close');
     const sends = fake.calls.filter((c) => c.kind === 'send');
     expect(sends.length).toBe(fit);
     expect(fake.calls.at(-1)).toEqual({ kind: 'close', code: 1008, reason: 'send queue limit exceeded' });
+    await disconnect(conn);
+  });
+
+  test('one frame larger than the cap still goes out when nothing else is queued', async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    message(conn, `big:${QUEUE_CAP + 1000}`);
+    expect(fake.calls.map((c) => [c.kind, c.kind === 'send' ? c.data.length : 0])).toEqual([['send', QUEUE_CAP + 1000]]);
+    await disconnect(conn);
+  });
+
+  test('once the close handshake started (onClosing), sends return 0', async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    message(conn, 'flood:1:8');
+    expect(probeFloodZeroAt()).toBe(-1);
+    handler.onClosing!(conn);
+    message(conn, 'flood:1:8');
+    expect(probeFloodZeroAt()).toBe(0);
     await disconnect(conn);
   });
 });

@@ -8,9 +8,6 @@ import { toNumber, type NativeLibrary, type NativePointer } from './ffi.js';
 import { NativeConnection } from './connection.js';
 import type { Pump } from './pump.js';
 
-/** How long destroy() waits for running on_disconnect calls before giving up on the plugin's destroy. */
-const DESTROY_WAIT_MS = 10_000;
-
 export interface NativeHandlerOptions {
   lib: NativeLibrary;
   pump: Pump;
@@ -84,6 +81,11 @@ export class NativeHandler implements Handler<NativeConnection> {
     if (native instanceof NativeConnection) native.message(data, isBinary);
   }
 
+  onClosing(conn: Connection<NativeConnection>): void {
+    const native = conn.state;
+    if (native instanceof NativeConnection) native.closing();
+  }
+
   onDisconnect(conn: Connection<NativeConnection>): Promise<void> | undefined {
     const native = conn.state;
     if (!(native instanceof NativeConnection)) return undefined;
@@ -93,21 +95,16 @@ export class NativeHandler implements Handler<NativeConnection> {
     return done;
   }
 
-  async destroy(): Promise<void> {
+  /** The gateway calls this after waiting (bounded) for every onDisconnect. */
+  destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
     if (this.disconnects.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), DESTROY_WAIT_MS);
-      });
-      const outcome = await Promise.race([Promise.all(this.disconnects).then(() => 'done' as const), timeout]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') {
-        // Destroying under a running on_disconnect could free what it uses: leave the plugin be.
-        this.options.log.warn({ running: this.disconnects.size }, 'native plugin on_disconnect still running: destroy skipped');
-        return;
-      }
+      // Destroying under a running on_disconnect could free what it uses: leave the plugin be, and
+      // stop waiting for it, so the process can exit (the library is never unmapped).
+      this.options.log.warn({ running: this.disconnects.size }, 'native plugin on_disconnect still running: destroy skipped');
+      this.options.pump.abandonDisconnects();
+      return;
     }
     this.options.lib.pluginDestroy(this.options.plugin);
   }

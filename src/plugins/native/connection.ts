@@ -81,6 +81,11 @@ export class NativeConnection implements RecordTarget {
     }
   }
 
+  /** The close handshake started: the plugin's sends return 0 from now on. */
+  closing(): void {
+    if (this.pointer !== null && this.state !== NativeConnectionState.Freed) this.lib.connClosing(this.pointer);
+  }
+
   /** Runs on_disconnect off the JS thread; resolves once it returned and the C object is freed. */
   disconnect(): Promise<void> {
     if (this.finished) return this.finished;

@@ -23,6 +23,7 @@ export interface NativeLibrary {
   connResponse(conn: NativePointer, out: Buffer, cap: number): number | bigint;
   connMessage(conn: NativePointer, type: number, data: Buffer | null, size: number, out: Buffer, cap: number): number | bigint;
   drain(conn: NativePointer | null, out: Buffer, cap: number): number | bigint;
+  connClosing(conn: NativePointer): void;
   connDisconnect(conn: NativePointer): number;
   connFree(conn: NativePointer): void;
 }
@@ -38,10 +39,13 @@ export function helperPath(): string {
 }
 
 let loaded: NativeLibrary | WsgateError | undefined;
+/** koffi unloads a library whose handle is collected; this one must stay (decoded functions do not keep it). */
+let helperHandle: unknown;
 
 function bind(path: string): NativeLibrary {
   // The handle is kept for the life of the process, and the helper is linked with -z nodelete.
   const lib = koffi.load(path);
+  helperHandle = lib;
   // wsg_setup: the wake pipe's read end (or -1); `message` receives why APR is unavailable.
   const setup = lib.func('int wsg_setup(uint8_t *message, size_t size)');
   const functions = {
@@ -55,6 +59,7 @@ function bind(path: string): NativeLibrary {
     connResponse: lib.func('size_t wsg_conn_response(void *conn, uint8_t *out, size_t cap)'),
     connMessage: lib.func('int64_t wsg_conn_message(void *conn, int type, uint8_t *buf, size_t size, uint8_t *out, size_t cap)'),
     drain: lib.func('int64_t wsg_drain(void *conn, uint8_t *out, size_t cap)'),
+    connClosing: lib.func('void wsg_conn_closing(void *conn)'),
     connDisconnect: lib.func('int wsg_conn_disconnect(void *conn)'),
     connFree: lib.func('void wsg_conn_free(void *conn)'),
   };

@@ -56,7 +56,13 @@ export class Pump {
   }
 
   disconnectFinished(): void {
-    if (--this.pendingDisconnects === 0) this.watcher?.unref();
+    if (this.pendingDisconnects > 0 && --this.pendingDisconnects === 0) this.watcher?.unref();
+  }
+
+  /** Shutdown gave up on running on_disconnect calls: they no longer keep the process alive. */
+  abandonDisconnects(): void {
+    this.pendingDisconnects = 0;
+    this.watcher?.unref();
   }
 
   /** on_message, then that connection's queue, synchronously (replies keep their order). */

@@ -40,7 +40,7 @@ enum {
 typedef enum {
   CONN_CONNECTING,    /* on_connect may run; sends queue until JS releases the connection */
   CONN_OPEN,          /* accepted */
-  CONN_CLOSING,       /* plugin closed (or overflowed): further sends return 0 */
+  CONN_CLOSING,       /* closing (plugin, peer or gateway) or overflowed: further sends return 0 */
   CONN_DISCONNECTING, /* on_disconnect running: sends return 0 */
   CONN_DONE,          /* on_disconnect returned; waiting for wsg_conn_free */
   CONN_DECLINED,      /* on_connect returned NULL */
@@ -52,6 +52,10 @@ typedef struct queued_item {
   uint32_t len;
   unsigned char data[];
 } queued_item;
+
+/* What an item counts against the queue cap: its payload and its bookkeeping, so that a thread
+ * looping on empty sends cannot grow the queue without bound either. */
+#define ITEM_COST(len) (sizeof(queued_item) + (size_t)(len))
 
 typedef struct wsg_plugin {
   WebSocketPlugin *plugin;
@@ -315,8 +319,9 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
     free(it);
     return 0;
   }
-  if (payload && c->queued_bytes + payload > c->queue_cap) {
-    /* Over the byte cap: drop this frame, stop the plugin's sends, and let JS close with 1008. */
+  /* Over the cap: drop this frame, stop the plugin's sends, and let JS close with 1008. One frame
+   * larger than the cap still passes on an empty queue (as on the socket side). */
+  if (c->queued_bytes > 0 && c->queued_bytes + ITEM_COST(payload) > c->queue_cap) {
     it->type = WSG_RECORD_OVERFLOW;
     it->len = 0;
     result = 0;
@@ -324,7 +329,7 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
   if (it->type == MESSAGE_TYPE_CLOSE || it->type == WSG_RECORD_OVERFLOW) c->state = CONN_CLOSING;
   if (c->tail) c->tail->next = it; else c->head = it;
   c->tail = it;
-  c->queued_bytes += it->len;
+  c->queued_bytes += ITEM_COST(it->len);
   int need_wake = tl_in_message == c ? 0 : make_ready_locked(c);
   pthread_mutex_unlock(&g_lock);
   if (need_wake) wake();
@@ -518,7 +523,7 @@ static size_t drain_conn_locked(wsg_conn *c, unsigned char *out, size_t cap, siz
     put_record(out, used, c->token, (uint32_t)it->type, it->data, it->len);
     c->head = it->next;
     if (!c->head) c->tail = NULL;
-    c->queued_bytes -= it->len;
+    c->queued_bytes -= ITEM_COST(it->len);
     free(it);
     if (dedicated) return c->head ? WSG_RECORD_HEADER + (size_t)c->head->len : 0;
   }
@@ -561,6 +566,15 @@ WSG_API int64_t wsg_drain(wsg_conn *c, unsigned char *out, size_t cap) {
   if (need_wake) wake();
   if (used == 0 && need) return -(int64_t)need;
   return (int64_t)used + (need ? WSG_MORE : 0);
+}
+
+/* The close handshake started on the JS side (the peer's close, a 1001 at shutdown, a keepalive
+ * or queue failure): from now on the plugin's sends return 0, as they did in mod_websocket. What
+ * is already queued still goes out. */
+WSG_API void wsg_conn_closing(wsg_conn *c) {
+  pthread_mutex_lock(&g_lock);
+  if (c->state == CONN_CONNECTING || c->state == CONN_OPEN) c->state = CONN_CLOSING;
+  pthread_mutex_unlock(&g_lock);
 }
 
 /* Calls on_message on the JS thread, then drains what the plugin queued, keeping reply order. */
