@@ -17,12 +17,21 @@ function keyPart(key: string, name: string): number {
   return number / spaces;
 }
 
+/** Both key parts, checked: a malformed key is refused (400) before any answer is sent. */
+export function hixie76KeyParts(key1: string, key2: string): readonly [number, number] {
+  return [keyPart(key1, 'Sec-WebSocket-Key1'), keyPart(key2, 'Sec-WebSocket-Key2')];
+}
+
 /** The 16-byte draft-76 answer: MD5(key1-part (32-bit BE) ‖ key2-part ‖ the 8 body bytes). */
 export function hixie76Answer(key1: string, key2: string, body: Buffer): Buffer {
+  return hixie76AnswerFromParts(hixie76KeyParts(key1, key2), body);
+}
+
+export function hixie76AnswerFromParts(parts: readonly [number, number], body: Buffer): Buffer {
   if (body.length !== 8) throw badRequest(`draft-76 key3 is ${body.length} bytes, not 8`);
   const challenge = Buffer.allocUnsafe(16);
-  challenge.writeUInt32BE(keyPart(key1, 'Sec-WebSocket-Key1'), 0);
-  challenge.writeUInt32BE(keyPart(key2, 'Sec-WebSocket-Key2'), 4);
+  challenge.writeUInt32BE(parts[0], 0);
+  challenge.writeUInt32BE(parts[1], 4);
   body.copy(challenge, 8);
   return createHash('md5').update(challenge).digest();
 }
@@ -41,6 +50,15 @@ export interface HixieResponseOptions {
 
 /** The whole 101 answer (head, then for draft-76 the answer bytes). */
 export function hixieResponse(opts: HixieResponseOptions): Buffer {
+  const head = hixieResponseHead(opts);
+  if (opts.version !== 'hixie-76') return head;
+  if (opts.answer?.length !== 16) throw usageError('draft-76 response needs the 16-byte answer');
+  return Buffer.concat([head, opts.answer]);
+}
+
+/** The status line and headers alone. A draft-76 server behind a proxy sends this first and the
+ *  answer once the 8 key bytes arrive: mod_proxy relays those bytes only after the backend's head. */
+export function hixieResponseHead(opts: Omit<HixieResponseOptions, 'answer'>): Buffer {
   const draft76 = opts.version === 'hixie-76';
   const prefix = draft76 ? 'Sec-WebSocket-' : 'WebSocket-';
   const lines: Array<readonly [string, string]> = [
@@ -51,8 +69,5 @@ export function hixieResponse(opts: HixieResponseOptions): Buffer {
   lines.push([`${prefix}Location`, opts.location]);
   if (opts.protocol) lines.push([`${prefix}Protocol`, opts.protocol]);
   const status = draft76 ? 'HTTP/1.1 101 WebSocket Protocol Handshake' : 'HTTP/1.1 101 Web Socket Protocol Handshake';
-  const head = responseHead(status, [...lines, ...opts.headers]);
-  if (!draft76) return head;
-  if (opts.answer?.length !== 16) throw usageError('draft-76 response needs the 16-byte answer');
-  return Buffer.concat([head, opts.answer]);
+  return responseHead(status, [...lines, ...opts.headers]);
 }

@@ -13,7 +13,14 @@ export {
   type HandshakeKind,
 } from './handshake.js';
 export { validateHybiKey, hybiAcceptKey, hybiResponse } from './handshake-hybi.js';
-export { hixie76Answer, hixieResponse, type HixieResponseOptions } from './handshake-hixie.js';
+export {
+  hixie76Answer,
+  hixie76AnswerFromParts,
+  hixie76KeyParts,
+  hixieResponse,
+  hixieResponseHead,
+  type HixieResponseOptions,
+} from './handshake-hixie.js';
 export { errorResponse, reasonPhrase, type HeaderList } from './http-head.js';
 export { createHybiDecoder } from './hybi-decoder.js';
 export { hybiEncoder, closePayload, truncateUtf8 } from './hybi-encoder.js';

@@ -7,8 +7,10 @@ import { isWsgateError, WsgateError } from '../errors.js';
 import type { GatewayConfig } from '../config/model.js';
 import {
   detectHandshake,
-  hixie76Answer,
+  hixie76AnswerFromParts,
+  hixie76KeyParts,
   hixieResponse,
+  hixieResponseHead,
   hybiAcceptKey,
   hybiResponse,
   offeredProtocols,
@@ -102,6 +104,8 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
   let counted = false;
   /** onConnect said yes: from then on the handler must hear onDisconnect, even if the 101 fails. */
   let accepted: WsConnection | undefined;
+  /** The 101 head is out (draft-76 waiting for its key bytes): a failure can only drop TCP now. */
+  let headWritten = false;
   try {
     if (!ctx.accepting()) throw fail('HANDSHAKE_UNAVAILABLE', 503, 'the gateway is shutting down');
     const kind = detectHandshake(req);
@@ -118,18 +122,17 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
     let version: ProtocolVersion;
     let accept: string | undefined;
     let rest = head;
-    let hixieAnswer: Buffer | undefined;
+    let hixieKeys: readonly [number, number] | undefined;
     if (kind.kind === 'hybi') {
       version = kind.version;
       accept = hybiAcceptKey(validateHybiKey(req.headers));
     } else if (kind.kind === 'hixie-76') {
       version = 'hixie-76';
-      const { body, rest: after } = await readHixieBody(socket, head, settings.handshakeTimeout * 1000);
       const key1 = req.headers['sec-websocket-key1'];
       const key2 = req.headers['sec-websocket-key2'];
       if (typeof key1 !== 'string' || typeof key2 !== 'string') throw fail('HANDSHAKE_BAD_REQUEST', 400, 'missing Sec-WebSocket-Key1/Key2');
-      hixieAnswer = hixie76Answer(key1, key2, body);
-      rest = after;
+      // The 8 key bytes are read after the handler accepted (below); the keys are checked now.
+      hixieKeys = hixie76KeyParts(key1, key2);
     } else {
       version = 'hixie-75';
     }
@@ -188,9 +191,22 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
     const chosen = conn.protocol === '' ? undefined : conn.protocol;
     if (version === 'hixie-76' || version === 'hixie-75') {
       const location = `${scheme === 'https' ? 'wss' : 'ws'}://${effectiveHost ?? 'localhost'}${req.url ?? path}`;
-      socket.write(
-        hixieResponse({ version, origin, location, protocol: chosen, headers: conn.responseHeaders, ...(hixieAnswer ? { answer: hixieAnswer } : {}) }),
-      );
+      const response = { version, origin, location, protocol: chosen, headers: conn.responseHeaders };
+      if (hixieKeys === undefined) {
+        socket.write(hixieResponse(response));
+      } else if (head.length >= HIXIE76_BODY) {
+        // A direct client sent its key bytes with the headers: one write.
+        socket.write(hixieResponse({ ...response, answer: hixie76AnswerFromParts(hixieKeys, head.subarray(0, HIXIE76_BODY)) }));
+        rest = head.subarray(HIXIE76_BODY);
+      } else {
+        // Behind mod_proxy the key bytes only come once our head has gone out: send it, then wait.
+        socket.write(hixieResponseHead(response));
+        headWritten = true;
+        const { body, rest: after } = await readHixieBody(socket, head, settings.handshakeTimeout * 1000);
+        if (socket.destroyed) throw fail('HANDSHAKE_BAD_REQUEST', 400, 'connection closed during the handshake');
+        socket.write(hixie76AnswerFromParts(hixieKeys, body));
+        rest = after;
+      }
     } else {
       socket.write(hybiResponse(accept!, chosen, conn.responseHeaders));
     }
@@ -210,6 +226,10 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
     if (!isWsgateError(err)) ctx.log.error({ err }, 'handshake failed');
     const status = error.status ?? 400;
     ctx.log.debug({ status, url: req.url, reason: error.message }, 'handshake refused');
+    if (headWritten) {
+      socket.destroy();
+      return;
+    }
     const headers: Array<[string, string]> = error.code === 'HANDSHAKE_VERSION' ? [['Sec-WebSocket-Version', '13, 8, 7']] : [];
     refuse(socket, status, headers, error.message);
   }

@@ -15,6 +15,8 @@ interface Served {
   exit: Promise<number | null>;
 }
 
+const everyServe: Served[] = [];
+
 function runServe(args: string[]): Served {
   const child = spawn(process.execPath, [resolve(repoRoot, 'bin/wsgate.js'), 'serve', ...args], {
     cwd: repoRoot,
@@ -22,6 +24,7 @@ function runServe(args: string[]): Served {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const served: Served = { child, stdout: '', stderr: '', exit: new Promise((r) => child.once('exit', (code) => r(code))) };
+  everyServe.push(served);
   child.stdout!.on('data', (d: Buffer) => (served.stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (served.stderr += d.toString()));
   return served;
@@ -40,6 +43,10 @@ async function listeningAddress(served: Served, timeoutMs = 10_000): Promise<str
 
 describe('wsgate serve', () => {
   let tmp: string;
+  // A failed assertion must not leave a gateway running after the file.
+  afterAll(() => {
+    for (const served of everyServe) if (served.child.exitCode === null) served.child.kill('SIGKILL');
+  });
   beforeAll(() => {
     // The command runs from dist/: compile the current sources (tsc emits even if another area has type errors).
     spawnSync(process.execPath, [resolve(repoRoot, 'scripts/build.mjs'), '--quiet'], { cwd: repoRoot, stdio: 'ignore' });
