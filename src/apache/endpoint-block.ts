@@ -2,7 +2,7 @@
 // so it can stand where the mod_websocket <Location> block stood (wsgate migrate does exactly that).
 import type { EndpointConfig, SourceLocation } from '../config/model.js';
 import type { Backend } from './backend.js';
-import { indent, prefixRegex, quoteArg } from './quote.js';
+import { indent, quoteArg } from './quote.js';
 import { ProxyStyle } from './style.js';
 
 export interface BlockContext {
@@ -55,19 +55,18 @@ function proxyPassBlock(endpoint: EndpointConfig, context: BlockContext, extra: 
   return [sectionOpen(endpoint), ...indent([...forwardedContext(endpoint, extra), ...body]), sectionClose(endpoint)];
 }
 
+/** The rules sit inside the endpoint's section: server-context rewrite rules do not reach virtual
+ *  hosts (each would need its own RewriteEngine On), while a server-level <Location> applies in every
+ *  vhost. The section does the matching, so the rule's pattern is just `^`. */
 function rewriteBlock(endpoint: EndpointConfig, context: BlockContext, extra: readonly string[]): string[] {
-  const source = endpoint.match.kind === 'prefix' ? prefixRegex(endpoint.match.path) : endpoint.match.source;
-  // mod_rewrite reads its arguments without Apache's `\"` escape; PCRE's \x22 means the same.
-  const pattern = source.replace(/"/g, '\\x22');
-  // Rewrite rules of the main server do not reach virtual hosts unless they opt in.
-  const inheritNote = endpoint.vhost.isMain ? ['# Virtual hosts run these rules only with `RewriteOptions InheritDown` here (2.4.8+).'] : [];
   return [
-    ...inheritNote,
-    'RewriteEngine On',
-    'RewriteCond "%{HTTP:Upgrade}" "websocket" [NC]',
-    `RewriteRule ${quoteArg(pattern)} ${quoteArg(`${context.backend.ws}%{REQUEST_URI}`)} [P,L]`,
     sectionOpen(endpoint),
-    ...indent(forwardedContext(endpoint, extra)),
+    ...indent([
+      ...forwardedContext(endpoint, extra),
+      'RewriteEngine On',
+      'RewriteCond "%{HTTP:Upgrade}" "websocket" [NC]',
+      `RewriteRule "^" ${quoteArg(`${context.backend.ws}%{REQUEST_URI}`)} [P,L]`,
+    ]),
     sectionClose(endpoint),
   ];
 }

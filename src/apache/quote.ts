@@ -4,11 +4,6 @@ export function quoteArg(value: string): string {
   return `"${value.replace(/"/g, '\\"')}"`;
 }
 
-/** A regex that matches `prefix` literally at the start of the URL path (Apache's <Location> prefix). */
-export function prefixRegex(prefix: string): string {
-  return `^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
-}
-
 /** Indents every non-empty line by `depth` levels of four spaces. */
 export function indent(lines: readonly string[], depth = 1): string[] {
   const pad = '    '.repeat(depth);

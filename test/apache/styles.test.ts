@@ -33,7 +33,9 @@ describe.skipIf(apacheMissing)('each proxy style through Apache', () => {
       generateApacheConfig(styleConfig(style), { backend, style }).text,
       generateApacheConfig(configFor([jsEndpoint(`/stub-${style}`, probeHandler)]), { backend: stubBackend, style }).text,
     ]);
-    httpd = await startHttpd({ body: body.join('\n') });
+    // An Apache virtual host of the site's own: the server-wide endpoints must work through it too.
+    const siteVhost = ['<VirtualHost *:*>', '    ServerName site.example', '</VirtualHost>'];
+    httpd = await startHttpd({ body: [...body, ...siteVhost].join('\n') });
   });
 
   afterAll(async () => {
@@ -56,6 +58,9 @@ describe.skipIf(apacheMissing)('each proxy style through Apache', () => {
       const room = await openClient(httpd.url(`${prefixFor(style)}/rooms/7`));
       expect(await ask(room, `room via ${style}`)).toBe(`room via ${style}`);
       room.ws.close();
+      const inVhost = await openClient(httpd.url(`${prefixFor(style)}/echo`), { headers: { Host: 'site.example' } });
+      expect(await ask(inVhost, `vhost via ${style}`)).toBe(`vhost via ${style}`);
+      inVhost.ws.close();
     });
   }
 
