@@ -13,6 +13,8 @@ import { runCommand } from './run-command.js';
 import { apacheMissing, checkSyntaxFile, freePort, startHttpdTree } from './httpd.js';
 
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'apache', 'debian');
+/** The example C plugins, built by npm ci (the dumb-increment endpoint is a native plugin). */
+const pluginDir = join(import.meta.dirname, '..', '..', 'build', 'plugins');
 const temps: string[] = [];
 const tempDir = (): string => {
   const dir = mkdtempSync(join(tmpdir(), 'wsgate-migrate-'));
@@ -30,6 +32,7 @@ function apacheEnv(dir: string): NodeJS.ProcessEnv {
     APACHE_RUN_DIR: dir,
     APACHE_LOCK_DIR: dir,
     APACHE_LOG_DIR: dir,
+    MOD_WEBSOCKET_PLUGINS: pluginDir,
   };
 }
 
@@ -78,14 +81,14 @@ describe('wsgate migrate on a Debian-shaped tree', async () => {
     const summary = config.endpoints.map((e) => ({
       vhost: e.vhost.serverName ?? 'main',
       match: e.match.kind === 'prefix' ? e.match.path : e.match.source,
-      handler: relative(fixture, e.handler.path),
+      handler: e.handler.kind === 'native' ? `${relative(pluginDir, e.handler.path)} ${e.handler.init}` : relative(fixture, e.handler.path),
       maxMessageSize: e.settings.maxMessageSize,
       supportDraft75: e.settings.supportDraft75,
     }));
     expect(summary).toEqual([
       { vhost: 'main', match: '/ws/chat', handler: 'handlers/echo.mjs', maxMessageSize: 33554432, supportDraft75: false },
       { vhost: 'www.example.com', match: '/echo', handler: 'handlers/echo.mjs', maxMessageSize: 67108864, supportDraft75: true },
-      { vhost: 'www.example.com', match: '^/counter/[0-9]+$', handler: 'handlers/dumb-increment.mjs', maxMessageSize: 33554432, supportDraft75: false },
+      { vhost: 'www.example.com', match: '^/counter/[0-9]+$', handler: 'dumb_increment.so dumb_increment_init', maxMessageSize: 33554432, supportDraft75: false },
     ]);
     expect(config.remoteIp).toEqual({ header: 'X-Forwarded-For', trustedProxies: ['127.0.0.1', '::1'] });
   });
