@@ -49,7 +49,7 @@ export interface Connection<S = unknown> {
 
 /** The view of a connection inside onConnect, before the 101 answer is sent. */
 export interface PendingConnection<S = unknown> extends Connection<S> {
-  /** Choose the response subprotocol (should be one of `protocols`). */
+  /** Choose the response subprotocol: one of `protocols` (anything else throws, and the client gets 500). */
   selectProtocol(protocol: string): void;
   /** Add or replace a header of the 101 response. */
   setHeader(name: string, value: string): void;

@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
-import type { WsgateError } from '../errors.js';
+import { WsgateError } from '../errors.js';
 import { createHixieDecoder, createHybiDecoder, hixieEncoder, hybiEncoder } from '../protocol/index.js';
 import type { EndpointSettings } from '../config/model.js';
 import type { Decoder, DecoderSink, Encoder, ProtocolVersion } from '../protocol/types.js';
@@ -165,7 +165,14 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   // ---- PendingConnection (only meaningful during onConnect) ----
 
   selectProtocol(protocol: string): void {
-    if (this.connState === ConnectionState.Pending) this.protocol = protocol;
+    if (this.connState !== ConnectionState.Pending) return;
+    // RFC 6455 §4.2.2: the answer must be one the client offered; browsers fail the connection otherwise.
+    if (!this.protocols.includes(protocol)) {
+      throw new WsgateError('HANDLER_FAILED', `subprotocol '${protocol}' was not offered by the client (offered: ${this.protocols.join(', ') || 'none'})`, {
+        status: 500,
+      });
+    }
+    this.protocol = protocol;
   }
 
   setHeader(name: string, value: string): void {

@@ -78,6 +78,14 @@ describe('probe.c (every server function)', () => {
     none.ws.terminate();
   });
 
+  test('a protocol the client did not offer is refused with 500, and the C connection is still freed', async () => {
+    const lib = nativeLibrary() as NativeLibrary;
+    const before = toNumber(lib.liveConnections());
+    const answer = await handshake(`${url}/probe`, ['chat'], { 'X-Choose': 'superchat' });
+    expect(answer.status).toBe(500);
+    await until(() => toNumber(lib.liveConnections()) <= before, 3000, 'the refused connection freed after on_disconnect');
+  });
+
   test('close() reaches the client as 1005 after the messages sent before it', async () => {
     const c = await connect(`${url}/probe`);
     c.ws.send('hello');

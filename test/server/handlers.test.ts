@@ -5,7 +5,7 @@ import { WsgateError } from '../../src/errors.js';
 import { validateHandlers } from '../../src/plugins/validate.js';
 import { startGateway } from '../../src/server/gateway.js';
 import { endpoint, fixture, fixtureHandlers, gatewayConfig, jsHandler, testLog } from './config-fixture.js';
-import { closed, nextMessage, openWs, wsUrl } from './helpers.js';
+import { closed, handshakeStatus, nextMessage, openWs, wsUrl } from './helpers.js';
 
 const events = (): Array<{ kind: string; id?: string }> =>
   ((globalThis as { __wsgateTestEvents?: Array<{ kind: string; id?: string }> }).__wsgateTestEvents ??= []);
@@ -36,6 +36,15 @@ describe('JS handler loading', () => {
     const missing = await startError(jsHandler(resolve(fixtureHandlers, 'missing.mjs')));
     expect(missing.code).toBe('PLUGIN_LOAD');
     expect(missing.loc).toBeDefined();
+  });
+
+  it('a subprotocol the client did not offer is refused with 500, never sent', async () => {
+    const gw = await startGateway(gatewayConfig([endpoint('/outsider', { handler: fixture('behaviours.mjs', 'protocolOutsider') })]), { log: testLog });
+    try {
+      expect((await handshakeStatus(wsUrl(gw, '/outsider'), ['chat'])).status).toBe(500);
+    } finally {
+      await gw.close();
+    }
   });
 
   it('resolves relative module paths against ServerRoot', async () => {

@@ -70,7 +70,15 @@ export class NativeHandler implements Handler<NativeConnection> {
     const response = readResponse(lib, pointer);
     for (const [name, value] of response.headers) conn.setHeader(name, value);
     // No protocol_set → no protocol (the original echoed the first offered one).
-    if (response.protocol !== '') conn.selectProtocol(response.protocol);
+    if (response.protocol !== '') {
+      try {
+        conn.selectProtocol(response.protocol);
+      } catch (err) {
+        // The plugin accepted: it hears on_disconnect (and the C side is freed) though the client gets 500.
+        void native.disconnect();
+        throw err;
+      }
+    }
     // The gateway writes the 101 when onConnect's result settles; open after that.
     setImmediate(() => native.open());
     return native;
