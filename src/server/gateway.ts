@@ -14,6 +14,7 @@ import { handleUpgrade, type HandshakeContext } from './handshake.js';
 import { Keepalive } from './keepalive.js';
 import { Registry } from './registry.js';
 import { Router, locationName } from './router.js';
+import { unreachableVhosts } from './vhost-ports.js';
 
 export interface StartOptions {
   log: Logger;
@@ -163,6 +164,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
       const bound = await listenOn(server, address);
       addresses.push(bound);
       log.info({ address: formatAddress(bound) }, 'listening');
+    }
+    // A vhost is chosen by port as in Apache; one copied from Apache's side (*:80) never matches here.
+    for (const vhost of unreachableVhosts(config, addresses.map((a) => a.port))) {
+      const where = vhost.loc ? `${vhost.loc.file}:${vhost.loc.line}` : undefined;
+      log.warn(
+        { vhost: vhost.addresses.join(' '), serverName: vhost.serverName, where },
+        'no listener has this <VirtualHost> port: its Locations are unreachable (use *:PORT of a Listen line, or *)',
+      );
     }
   } catch (err) {
     for (const server of servers) server.close();

@@ -27,6 +27,7 @@ import type { Registry } from './registry.js';
 import { refuse } from './reply.js';
 import type { Router } from './router.js';
 import type { EndpointConfig } from '../config/model.js';
+import { pageScheme, socketScheme } from './scheme.js';
 
 export interface HandshakeContext {
   config: GatewayConfig;
@@ -190,7 +191,7 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
 
     const chosen = conn.protocol === '' ? undefined : conn.protocol;
     if (version === 'hixie-76' || version === 'hixie-75') {
-      const location = `${scheme === 'https' ? 'wss' : 'ws'}://${effectiveHost ?? 'localhost'}${req.url ?? path}`;
+      const location = `${socketScheme(pageScheme(scheme) ?? 'http')}://${effectiveHost ?? 'localhost'}${req.url ?? path}`;
       const response = { version, origin, location, protocol: chosen, headers: conn.responseHeaders };
       if (hixieKeys === undefined) {
         socket.write(hixieResponse(response));

@@ -1,42 +1,44 @@
-// WebSocketOriginCheck Same|Trusted|Off, compatible with the maintained mod_websocket fork.
-// Requests without an Origin pass: only browsers send one, and only browsers need protecting.
+// WebSocketOriginCheck Same|Trusted|Off, compatible with the maintained mod_websocket fork: the full
+// origin (scheme://host[:port]) is compared exactly, after URL normalisation (lower case, default
+// port dropped, so `http://h` equals `http://h:80`). Requests without an Origin pass: only browsers
+// send one, and only browsers need protecting.
 import type { EndpointSettings } from '../config/model.js';
+import { pageScheme } from './scheme.js';
 
-/** `http://Example.com:80` → `example.com` (URL drops the scheme's default port); undefined if unparsable. */
-function hostOf(url: string): string | undefined {
+/** `scheme://host[:port]` in normal form, or undefined unless `text` is a bare origin
+ *  (an opaque `null`, userinfo, a path, a query or a fragment all disqualify it). */
+export function normaliseOrigin(text: string): string | undefined {
+  let url: URL;
   try {
-    return new URL(url).host.toLowerCase();
+    url = new URL(text.trim());
   } catch {
     return undefined;
   }
-}
-
-/** Normalised full origin (`scheme://host[:port]`) of a WebSocketTrustedOrigin entry or an Origin header. */
-function originOf(url: string): string | undefined {
-  try {
-    const parsed = new URL(url);
-    return parsed.origin === 'null' ? undefined : parsed.origin.toLowerCase();
-  } catch {
-    return undefined;
-  }
+  const bare = url.host !== '' && url.username === '' && url.password === '' && (url.pathname === '' || url.pathname === '/') && url.search === '' && url.hash === '';
+  return bare ? `${url.protocol}//${url.host}`.toLowerCase() : undefined;
 }
 
 export interface OriginContext {
   origin: string | undefined;
   /** The Host the client used: X-Forwarded-Host from a trusted proxy, else Host. */
   effectiveHost: string | undefined;
-  /** http or https: X-Forwarded-Proto from a trusted proxy, else the vhost's scheme. */
+  /** X-Forwarded-Proto from a trusted proxy (http/https/ws/wss), else the connection's own scheme. */
   effectiveScheme: string;
+}
+
+/** The origin of a page served from the endpoint itself; undefined when it cannot be known. */
+function ownOrigin(ctx: OriginContext): string | undefined {
+  const scheme = pageScheme(ctx.effectiveScheme);
+  // A Host carrying `/`, `@`, `?`… fails normaliseOrigin, so it cannot smuggle in another authority.
+  if (scheme === undefined || ctx.effectiveHost === undefined || ctx.effectiveHost === '') return undefined;
+  return normaliseOrigin(`${scheme}://${ctx.effectiveHost}`);
 }
 
 export function originAllowed(settings: EndpointSettings, ctx: OriginContext): boolean {
   if (settings.originCheck === 'off' || ctx.origin === undefined) return true;
-  if (settings.originCheck === 'trusted') {
-    const origin = originOf(ctx.origin);
-    if (origin !== undefined && settings.trustedOrigins.some((t) => originOf(t) === origin)) return true;
-  }
-  if (ctx.effectiveHost === undefined) return false;
-  const originHost = hostOf(ctx.origin);
-  const requestHost = hostOf(`${ctx.effectiveScheme}://${ctx.effectiveHost}`);
-  return originHost !== undefined && originHost === requestHost;
+  const origin = normaliseOrigin(ctx.origin);
+  if (origin === undefined) return false;
+  // Trusted means the list and nothing else: the fork does not fall back to same-origin.
+  if (settings.originCheck === 'trusted') return settings.trustedOrigins.some((t) => normaliseOrigin(t) === origin);
+  return origin === ownOrigin(ctx);
 }

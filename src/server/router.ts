@@ -3,6 +3,10 @@
 // main server followed by the vhost's own (Apache merges vhost sections over the main server's),
 // the LAST matching section in that order winning.
 import type { EndpointConfig, GatewayConfig, VirtualHostConfig } from '../config/model.js';
+import { configuredHostName, hostName } from './host-name.js';
+import { vhostPorts } from './vhost-ports.js';
+
+export { hostName } from './host-name.js';
 
 interface VhostRoute {
   vhost: VirtualHostConfig;
@@ -17,23 +21,6 @@ interface VhostRoute {
 function wildcardToRegExp(pattern: string): RegExp {
   const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`, 'i');
-}
-
-/** The port of a `<VirtualHost addr:port>` address; undefined for `*`, `_default_` or a bare host. */
-function addressPort(address: string): number | undefined {
-  const match = /:(\d+)$/.exec(address);
-  return match ? Number(match[1]) : undefined;
-}
-
-/** `example.com:8080` → `example.com`; `[::1]:80` → `::1`. */
-export function hostName(host: string | undefined): string | undefined {
-  if (host === undefined || host === '') return undefined;
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']');
-    return end > 0 ? host.slice(1, end) : host;
-  }
-  const colon = host.indexOf(':');
-  return colon >= 0 ? host.slice(0, colon) : host;
 }
 
 /** Same vhost: the same object, or (for configs built by hand) the same `<VirtualHost>` line. */
@@ -61,11 +48,12 @@ export class Router {
     this.vhosts = config.virtualHosts
       .filter((v) => !v.isMain)
       .map((vhost) => {
-        const ports = vhost.addresses.map(addressPort);
+        // ServerName may carry a scheme and a port (`https://ws.example.com:8443`): Apache matches the name alone.
+        const names = [vhost.serverName, ...vhost.serverAliases].map((n) => (n ? configuredHostName(n) : undefined));
         return {
           vhost,
-          ports: ports.length === 0 || ports.includes(undefined) ? undefined : new Set(ports as number[]),
-          names: [vhost.serverName, ...vhost.serverAliases].filter((n): n is string => !!n).map(wildcardToRegExp),
+          ports: vhostPorts(vhost),
+          names: names.filter((n): n is string => n !== undefined).map(wildcardToRegExp),
           endpoints: [...this.main, ...config.endpoints.filter((e) => !e.vhost.isMain && sameVhost(e.vhost, vhost))],
         };
       });

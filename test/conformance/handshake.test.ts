@@ -317,6 +317,10 @@ describe('refused handshakes', () => {
     const limit = HANDSHAKE_TIMEOUT_S * 1000 + 3000;
     const answer = await exchange(gateway.port, Buffer.concat([request, Buffer.from('abc')]), limit, limit);
     expect(answer.tcpClosed, 'the server kept a hixie-76 handshake without its body open').toBe(true);
-    expect(answer.bytes.subarray(0, 12).toString('latin1')).not.toBe('HTTP/1.1 101');
+    expect(answer.elapsedMs).toBeGreaterThanOrEqual(HANDSHAKE_TIMEOUT_S * 1000 - 100);
+    // The 101 head goes out before the key bytes are read (proxies hold them back until it does);
+    // the 16-byte answer never follows, so no client completes the handshake.
+    const text = answer.bytes.toString('latin1');
+    expect(text.startsWith('HTTP/1.1 101') && text.endsWith('\r\n\r\n'), text).toBe(true);
   });
 });

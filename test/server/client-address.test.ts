@@ -1,9 +1,8 @@
-// mod_remoteip semantics for the client address, and the Origin checks built on it.
+// mod_remoteip semantics for the client address (the Origin checks built on it: origin.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveClientAddress, TrustedProxies, unmapIPv4 } from '../../src/server/client-address.js';
-import { originAllowed } from '../../src/server/origin.js';
 import { startGateway, type RunningGateway } from '../../src/server/gateway.js';
-import { defaultSettings, endpoint, fixture, gatewayConfig, testLog } from './config-fixture.js';
+import { endpoint, fixture, gatewayConfig, testLog } from './config-fixture.js';
 import { handshakeStatus, nextMessage, openWs, wsUrl } from './helpers.js';
 
 describe('resolveClientAddress', () => {
@@ -43,28 +42,6 @@ describe('resolveClientAddress', () => {
 
   it('rejects entries that are not addresses', () => {
     expect(() => new TrustedProxies(['10.0.0.0/8', 'proxy.local'])).toThrow(/proxy\.local/);
-  });
-});
-
-describe('originAllowed', () => {
-  const same = { ...defaultSettings, originCheck: 'same' as const };
-  const trustedSettings = { ...defaultSettings, originCheck: 'trusted' as const, trustedOrigins: ['https://app.example.com'] };
-  const ctx = (origin: string | undefined, effectiveHost = 'www.example.com', effectiveScheme = 'https') => ({ origin, effectiveHost, effectiveScheme });
-
-  it('Same compares the origin host (default ports dropped) with the effective Host', () => {
-    expect(originAllowed(same, ctx('https://www.example.com'))).toBe(true);
-    expect(originAllowed(same, ctx('https://www.example.com:443', 'www.example.com:443'))).toBe(true);
-    expect(originAllowed(same, ctx('https://www.example.com:8443'))).toBe(false);
-    expect(originAllowed(same, ctx('https://evil.example'))).toBe(false);
-    expect(originAllowed(same, ctx('null'))).toBe(false);
-    expect(originAllowed(same, ctx(undefined))).toBe(true);
-  });
-
-  it('Trusted accepts the listed origins and same-origin; Off accepts all', () => {
-    expect(originAllowed(trustedSettings, ctx('https://app.example.com'))).toBe(true);
-    expect(originAllowed(trustedSettings, ctx('http://app.example.com'))).toBe(false);
-    expect(originAllowed(trustedSettings, ctx('https://www.example.com'))).toBe(true);
-    expect(originAllowed({ ...defaultSettings, originCheck: 'off' }, ctx('https://evil.example'))).toBe(true);
   });
 });
 

@@ -47,10 +47,29 @@ describe('Router', () => {
     expect(router.route('x', 8080, '/ech')).toBeUndefined();
   });
 
-  it('hostName strips ports and IPv6 brackets', () => {
+  it('hostName strips ports, IPv6 brackets and a trailing dot, and lower-cases', () => {
     expect(hostName('[::1]:8080')).toBe('::1');
     expect(hostName('example.com:1')).toBe('example.com');
+    expect(hostName('Example.COM.:8080')).toBe('example.com');
     expect(hostName('')).toBeUndefined();
+  });
+
+  it('ignores the scheme and port written in ServerName and ServerAlias, as Apache does', () => {
+    const ported = vhost('WS.Example.com:8080', ['alias.example.com:443', '*.wild.example.com:80'], ['*:80']);
+    const schemed = vhost('https://secure.example.com', ['http://[2001:db8::1]:8080/'], ['*:80']);
+    const first = endpoint('/first', { vhost: vhost('first.example.com', [], ['*:80']) });
+    const portedChat = endpoint('/chat', { vhost: ported });
+    const schemedChat = endpoint('/chat', { vhost: schemed });
+    const r = new Router(gatewayConfig([first, portedChat, schemedChat]));
+    expect(r.route('ws.example.com', 80, '/chat')).toBe(portedChat);
+    expect(r.route('ws.EXAMPLE.com:8080', 80, '/chat')).toBe(portedChat);
+    expect(r.route('ws.example.com.', 80, '/chat')).toBe(portedChat);
+    expect(r.route('alias.example.com', 80, '/chat')).toBe(portedChat);
+    expect(r.route('a.b.wild.example.com:80', 80, '/chat')).toBe(portedChat);
+    expect(r.route('secure.example.com', 80, '/chat')).toBe(schemedChat);
+    expect(r.route('[2001:db8::1]:80', 80, '/chat')).toBe(schemedChat);
+    // An unknown name still falls back to the first vhost on the port, which has no /chat.
+    expect(r.route('https', 80, '/chat')).toBeUndefined();
   });
 });
 
@@ -60,13 +79,18 @@ describe('routing over a socket', () => {
     // The first vhost is the default for unknown Hosts; it has no Locations of its own.
     const fallback = vhost('default.test');
     const site = vhost('site.test');
+    // Valid Apache spellings that carry a port or a scheme: the names alone pick the vhost.
+    const ported = vhost('ported.test:8080');
+    const schemed = vhost('https://schemed.test', ['*.alias.test:443']);
     const config = gatewayConfig([
         endpoint('/where', { handler: fixture('behaviours.mjs', 'counted') }),
         endpoint('^/where/v[0-9]+$', { regex: true, handler: fixture('behaviours.mjs', 'counted') }),
         endpoint('/where', { vhost: site, handler: fixture('behaviours.mjs', 'counted') }),
         endpoint('/decline', { vhost: site, handler: fixture('behaviours.mjs', 'decline') }),
+        endpoint('/ported', { vhost: ported, handler: fixture('behaviours.mjs', 'counted') }),
+        endpoint('/schemed', { vhost: schemed, handler: fixture('behaviours.mjs', 'counted') }),
       ]);
-    config.virtualHosts = [fallback, site];
+    config.virtualHosts = [fallback, site, ported, schemed];
     gw = await startGateway(config, { log: testLog });
   });
   afterAll(() => gw.close());
@@ -85,5 +109,14 @@ describe('routing over a socket', () => {
     expect(await where('/where/v2', 'site.test')).toBe('/where');
     expect((await handshakeStatus(wsUrl(gw, '/decline'), undefined, { headers: { Host: 'site.test' } })).status).toBe(403);
     expect((await handshakeStatus(wsUrl(gw, '/decline'))).status).toBe(404);
+  });
+
+  it('routes to vhosts whose ServerName/ServerAlias carry a port or a scheme', async () => {
+    const port = gw.addresses[0]!.port;
+    expect(await where('/ported', 'ported.test')).toBe('/ported');
+    expect(await where('/ported', `PORTED.test:${port}`)).toBe('/ported');
+    expect(await where('/schemed', 'schemed.test')).toBe('/schemed');
+    expect(await where('/schemed', `x.alias.test:${port}`)).toBe('/schemed');
+    expect((await handshakeStatus(wsUrl(gw, '/ported'), undefined, { headers: { Host: 'schemed.test' } })).status).toBe(404);
   });
 });

@@ -1,0 +1,27 @@
+// Which gateway ports a <VirtualHost> answers on. Apache picks vhosts by the port the connection
+// arrived on; a config carried over from Apache often says `*:80` while the gateway listens elsewhere,
+// and such a vhost is then never chosen. unreachableVhosts() finds those so startup can say so.
+import type { GatewayConfig, VirtualHostConfig } from '../config/model.js';
+
+/** The port of `addr:port` (`[v6]:port` too); undefined for `*`, `*:*`, `_default_` or a bare host. */
+export function addressPort(address: string): number | undefined {
+  const match = /^(?:\[[^\]]*\]|[^:[\]]*):(\d+)$/.exec(address.trim());
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The ports a vhost is limited to; undefined when any address on its line accepts any port. */
+export function vhostPorts(vhost: VirtualHostConfig): Set<number> | undefined {
+  const ports = vhost.addresses.map(addressPort);
+  if (ports.length === 0 || ports.includes(undefined)) return undefined;
+  return new Set(ports as number[]);
+}
+
+/** The vhosts (main server excluded) whose ports are all ports the gateway does not listen on. */
+export function unreachableVhosts(config: GatewayConfig, listeningPorts: Iterable<number>): VirtualHostConfig[] {
+  const listening = new Set(listeningPorts);
+  return config.virtualHosts.filter((vhost) => {
+    if (vhost.isMain) return false;
+    const ports = vhostPorts(vhost);
+    return ports !== undefined && ![...ports].some((p) => listening.has(p));
+  });
+}
