@@ -33,13 +33,8 @@ if ($room !== '' && preg_match('/^[A-Za-z0-9_-]{1,64}$/', $room) !== 1) {
 header('Content-Type: application/json');
 try {
     // A room is a group on the control socket (@NAME); without one, every board page gets it.
-    $fp = wsgate_connect($socket);
-    try {
-        $status = wsgate_request($fp, 'BROADCASTT /board' . ($room === '' ? '' : " @$room"), $message);
-    } finally {
-        fclose($fp);
-    }
-    echo json_encode(['sent' => (int) substr($status, strlen('OK SENT '))]), "\n";
+    $sent = wsgate_broadcast($socket, $message, '/board', false, $room === '' ? null : $room);
+    echo json_encode(['sent' => $sent]), "\n";
 } catch (WsgateException $e) {
     http_response_code(502);
     echo json_encode(['error' => $e->getMessage()]), "\n";

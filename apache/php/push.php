@@ -8,8 +8,9 @@
 // or put the socket in a directory only that user and wsgate can enter.
 //
 // Protocol (see `echo HELP | socat - UNIX-CONNECT:PATH`): one command per request, answered by one
-// status line, "OK ..." or "ERR CODE message". Messages go length-delimited (SENDT/SENDB ID LENGTH,
-// then exactly LENGTH raw bytes), so newlines and binary data need no escaping.
+// status line, "OK ..." or "ERR CODE message"; LIST/INFO/HELP's "OK n" is followed by n lines and
+// "END". Messages go length-delimited (SENDT/SENDB ID LENGTH, then exactly LENGTH raw bytes), so
+// newlines and binary data need no escaping. Ids, groups and Locations are percent-encoded words.
 
 declare(strict_types=1);
 
@@ -51,10 +52,48 @@ function wsgate_request($fp, string $head, ?string $payload = null): string
     return $status;
 }
 
-/** Connection ids are percent-encoded on the wire when they contain spaces or '%'. */
+/** An id, group or Location as one word of a command: spaces, '%', control and non-ASCII bytes
+ *  percent-encoded (rawurlencode would do too, but this keeps '/board' readable in logs). */
+function wsgate_word(string $value): string
+{
+    return preg_replace_callback('/[^\x21-\x24\x26-\x7e]/', fn (array $m): string => rawurlencode($m[0]), $value);
+}
+
 function wsgate_id(string $id): string
 {
-    return rawurlencode($id);
+    return wsgate_word($id);
+}
+
+/** " LOCATION @GROUP" for LIST/BROADCASTT/BROADCASTB. A Location is a path ('/board') or a
+ *  <LocationMatch> regex as written in the config ('^/rooms/[0-9]+$'). */
+function wsgate_filter(?string $location, ?string $group = null): string
+{
+    $words = '';
+    if ($location !== null) {
+        $words .= ' ' . preg_replace('/^@/', '%40', wsgate_word($location)); // '@' would mean a group
+    }
+    if ($group !== null) {
+        $words .= ' @' . wsgate_word($group);
+    }
+    return $words;
+}
+
+/** Reads the lines after "OK n" (LIST, INFO, HELP): n data lines, then "END". */
+function wsgate_read_block($fp, string $status): array
+{
+    $count = (int) substr($status, 3);
+    $lines = [];
+    for ($i = 0; $i <= $count; $i++) {
+        $line = fgets($fp);
+        if ($line === false) {
+            throw new WsgateException('the answer ended early');
+        }
+        $lines[] = rtrim($line, "\r\n");
+    }
+    if (array_pop($lines) !== 'END') {
+        throw new WsgateException('the answer did not end with END: out of step with the control socket');
+    }
+    return $lines;
 }
 
 /** Sends $message to the connection $id: a text frame (must be UTF-8), or binary when $binary. */
@@ -68,12 +107,13 @@ function wsgate_send(string $socketPath, string $id, string $message, bool $bina
     }
 }
 
-/** Sends $message to every connection, or to those of one Location ('/board'). Returns how many. */
-function wsgate_broadcast(string $socketPath, string $message, ?string $location = null, bool $binary = false): int
+/** Sends $message to every connection, or to those of one Location ('/board') and/or group.
+ *  Returns how many. */
+function wsgate_broadcast(string $socketPath, string $message, ?string $location = null, bool $binary = false, ?string $group = null): int
 {
     $fp = wsgate_connect($socketPath);
     try {
-        $head = ($binary ? 'BROADCASTB' : 'BROADCASTT') . ($location === null ? '' : " $location");
+        $head = ($binary ? 'BROADCASTB' : 'BROADCASTT') . wsgate_filter($location, $group);
         $status = wsgate_request($fp, $head, $message);
         return (int) substr($status, strlen('OK SENT '));
     } finally {
@@ -81,23 +121,29 @@ function wsgate_broadcast(string $socketPath, string $message, ?string $location
     }
 }
 
-/** The live connections: [id => 'host:port']. "OK n" is followed by exactly n lines. */
-function wsgate_list(string $socketPath, ?string $location = null): array
+/** The open connections: [id => 'host:port']. */
+function wsgate_list(string $socketPath, ?string $location = null, ?string $group = null): array
 {
     $fp = wsgate_connect($socketPath);
     try {
-        $status = wsgate_request($fp, 'LIST WEBSOCKETS' . ($location === null ? '' : " $location"));
-        $count = (int) substr($status, 3);
+        $status = wsgate_request($fp, 'LIST WEBSOCKETS' . wsgate_filter($location, $group));
         $list = [];
-        for ($i = 0; $i < $count; $i++) {
-            $line = fgets($fp);
-            if ($line === false) {
-                throw new WsgateException('the connection list ended early');
-            }
-            [$id, $peer] = explode(' ', rtrim($line, "\r\n"), 2);
+        foreach (wsgate_read_block($fp, $status) as $line) {
+            [$id, $peer] = explode(' ', $line, 2);
             $list[rawurldecode($id)] = $peer;
         }
         return $list;
+    } finally {
+        fclose($fp);
+    }
+}
+
+/** Puts the connection $id into $group (any name; rooms, users...), or takes it out. */
+function wsgate_join(string $socketPath, string $id, string $group, bool $leave = false): void
+{
+    $fp = wsgate_connect($socketPath);
+    try {
+        wsgate_request($fp, ($leave ? 'LEAVE ' : 'JOIN ') . wsgate_id($id) . ' ' . wsgate_word($group));
     } finally {
         fclose($fp);
     }

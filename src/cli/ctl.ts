@@ -7,21 +7,23 @@ import { isWsgateError } from '../errors.js';
 import type { ControlCommand, ControlResult } from '../control/commands.js';
 import { connectSocket, httpClient, RemoteError, type ControlClient } from '../control/client.js';
 import { formatPeer } from '../control/connection-info.js';
-import { encodeId } from '../control/line-commands.js';
 import { targetFromConfig, type ControlTarget } from '../control/target.js';
+import { encodeWord } from '../control/words.js';
 import { ExitCode, type CliIO } from './io.js';
 import { UsageError, parseCommandArgs } from './main.js';
 
 const help = `usage: wsgate ctl [--socket PATH | --url URL | -f FILE] [--token T] COMMAND
-  list [--location PATH] [--group G] [--json]   ID HOST:PORT per connection (--json: details)
+  list [--location LOC] [--group G] [--json]    ID HOST:PORT per connection (--json: details)
   send [--binary] ID MESSAGE                    push MESSAGE to one connection
-  broadcast [--location PATH] [--group G] [--binary] MESSAGE
+  broadcast [--location LOC] [--group G] [--binary] MESSAGE
   close ID [CODE [REASON]]
   join ID GROUP | leave ID GROUP
 --socket also from WSGATE_CONTROL_SOCKET, --url from WSGATE_CONTROL_URL, --token from
 WSGATE_CONTROL_TOKEN. -f FILE (default: conf/wsgate.conf in the current directory, when neither
 --socket nor --url is given) takes the socket, else the HTTP address and token, from a config.
---binary sends MESSAGE as a binary frame (text otherwise).
+--binary sends MESSAGE as a binary frame (text otherwise). LOC is a Location as written in the
+config: a path (/chat) or a <LocationMatch> regex ('^/rooms/[0-9]+$'). IDs, groups and Locations
+may contain any character; ctl encodes them for the wire.
 Exit 0 on OK, 1 on a usage error, 2 when the gateway answers ERR or cannot be reached.
 `;
 
@@ -129,13 +131,13 @@ function commandFrom(words: string[], o: { location: string | undefined; group: 
   };
   switch (name) {
     case 'list':
-      arity(0, 0, 'list [--location PATH] [--group G] [--json]');
+      arity(0, 0, 'list [--location LOC] [--group G] [--json]');
       return { kind: 'list', detail: true, filter };
     case 'send':
       arity(2, 2, 'send [--binary] ID MESSAGE');
       return { kind: 'send', id: rest[0]!, data: message(rest[1]!) };
     case 'broadcast':
-      arity(1, 1, 'broadcast [--location PATH] [--group G] [--binary] MESSAGE');
+      arity(1, 1, 'broadcast [--location LOC] [--group G] [--binary] MESSAGE');
       return { kind: 'broadcast', filter, data: message(rest[0]!) };
     case 'close': {
       arity(1, 3, 'close ID [CODE [REASON]]');
@@ -158,7 +160,7 @@ function render(result: ControlResult, json: boolean): string {
   switch (result.kind) {
     case 'list':
       if (json) return `${JSON.stringify(result.connections, null, 2)}\n`;
-      return result.connections.map((c) => `${encodeId(c.id)} ${formatPeer(c)}\n`).join('');
+      return result.connections.map((c) => `${encodeWord(c.id)} ${formatPeer(c)}\n`).join('');
     case 'sent':
       return `sent ${result.count}\n`;
     case 'closed':

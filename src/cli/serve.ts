@@ -9,7 +9,7 @@ import type { ListenAddress } from '../config/model.js';
 import { isWsgateError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { validateHandlers } from '../plugins/validate.js';
-import { startControl, type RunningControl } from '../control/index.js';
+import { locationNames, startControl, type RunningControl } from '../control/index.js';
 import { startGateway } from '../server/gateway.js';
 import { ExitCode, type CliIO } from './io.js';
 import { parseCommandArgs, UsageError } from './main.js';
@@ -101,7 +101,7 @@ export async function serve(args: string[], io: CliIO): Promise<number> {
   }
   let control: RunningControl;
   try {
-    control = await startControl(config.control, running.gateway, log);
+    control = await startControl(config.control, running.gateway, log, { locations: locationNames(config.endpoints) });
   } catch (err) {
     await running.close();
     if (!isWsgateError(err)) throw err;

@@ -5,7 +5,7 @@ import { WsgateError } from '../errors.js';
 import type { ControlCommand, ControlResult } from './commands.js';
 import type { ConnectionInfo } from './connection-info.js';
 import { resultFromJson, requestFor } from './client-http.js';
-import { RemoteError, blockLength, decodeAnswer, encodeRequest, expectsBlock } from './wire.js';
+import { RemoteError, decodeAnswer, encodeRequest, linesAfterStatus } from './wire.js';
 
 export { RemoteError };
 
@@ -81,13 +81,14 @@ class SocketClient implements ControlClient {
     if (!head) return;
     if (head.status === undefined) head.status = line;
     else head.lines.push(line);
-    const wanted = expectsBlock(head.command) ? blockLength(head.status) : 0;
-    if (head.lines.length < wanted) return;
+    if (head.lines.length < linesAfterStatus(head.command, head.status)) return;
     this.pending.shift();
     try {
       head.resolve(decodeAnswer(head.command, head.status, head.lines));
     } catch (err) {
       head.reject(err);
+      // Lines not where the protocol puts them: later answers cannot be trusted either.
+      if (!(err instanceof RemoteError)) this.socket.destroy();
     }
   }
 

@@ -36,6 +36,10 @@ export function describeConnection(conn: Connection): ConnectionInfo {
 
 /** `HOST:PORT`, with IPv6 hosts in brackets so the port stays unambiguous. */
 export function formatPeer(conn: Pick<Connection, 'remoteAddress' | 'remotePort'>): string {
-  const host = conn.remoteAddress.includes(':') ? `[${conn.remoteAddress}]` : conn.remoteAddress;
-  return `${host}:${conn.remotePort}`;
+  return formatHostPort(conn.remoteAddress, conn.remotePort);
+}
+
+/** `HOST:PORT`, `[IPV6]:PORT`. */
+export function formatHostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

@@ -13,8 +13,12 @@ export function executeCommand(command: ControlCommand, gateway: Gateway): Contr
       return acknowledgement(command);
     case 'help':
       return { kind: 'help', lines: helpLines };
-    case 'list':
-      return { kind: 'list', detail: command.detail, connections: gateway.connections(command.filter).map(describeConnection) };
+    case 'list': {
+      // Only open connections: every listed id can be sent to. One whose close handshake has
+      // started is gone for the control channel, as for SEND and INFO (NOT_FOUND).
+      const open = gateway.connections(command.filter).filter((c) => c.isOpen);
+      return { kind: 'list', detail: command.detail, connections: open.map(describeConnection) };
+    }
     case 'info':
       return { kind: 'info', connection: describeConnection(requireConnection(gateway, command.id)) };
     case 'send': {

@@ -7,6 +7,7 @@ import type { Gateway } from '../plugins/types.js';
 import { bearerMatches, isLocalToolRequest, isLoopbackHost } from './auth.js';
 import { executeCommand } from './execute.js';
 import { readBody } from './http-body.js';
+import { formatHostPort } from './connection-info.js';
 import { matchRoute, resultJson } from './http-routes.js';
 
 export interface HttpServerOptions {
@@ -29,7 +30,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (!isLoopbackHost(host)) {
       throw new WsgateError(
         'CONTROL_AUTH',
-        `WebSocketControlListen ${host}:${port} is not a loopback address and no WebSocketControlToken (or WebSocketControlTokenFile) is set; refusing to expose the control API without a token`,
+        `WebSocketControlListen ${formatHostPort(host, port)} is not a loopback address and no WebSocketControlToken (or WebSocketControlTokenFile) is set; refusing to expose the control API without a token`,
         { loc },
       );
     }
@@ -43,7 +44,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new WsgateError('CONTROL_SOCKET', `cannot listen on ${host}:${port} for the control API: ${err.message}`, { loc, cause: err })));
+    server.once('error', (err) => reject(new WsgateError('CONTROL_SOCKET', `cannot listen on ${formatHostPort(host, port)} for the control API: ${err.message}`, { loc, cause: err })));
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;

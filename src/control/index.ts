@@ -12,15 +12,21 @@ export interface RunningControl {
   close(): Promise<void>;
 }
 
+export interface ControlOptions {
+  /** The config's Location names (a <LocationMatch>'s is its regex source): the control socket
+   *  then knows them as Locations even while no connection is at one. */
+  locations?: readonly string[];
+}
+
 /** Starts what `control` configures (either, both or neither). Throws WsgateError (with the
  *  directive's loc) when a listener cannot start; nothing is left running then. */
-export async function startControl(control: ControlConfig, gateway: Gateway, log: Logger): Promise<RunningControl> {
+export async function startControl(control: ControlConfig, gateway: Gateway, log: Logger, options: ControlOptions = {}): Promise<RunningControl> {
   const clog = log.child({ component: 'control' });
   let socket: RunningSocketServer | undefined;
   let http: RunningHttpServer | undefined;
   try {
     if (control.socket) {
-      socket = await startSocketServer({ ...control.socket, gateway, log: clog });
+      socket = await startSocketServer({ ...control.socket, gateway, log: clog, ...(options.locations && { locations: options.locations }) });
     }
     if (control.listen) {
       http = await startHttpServer({ ...control.listen, token: control.token, gateway, log: clog });
@@ -40,3 +46,4 @@ export async function startControl(control: ControlConfig, gateway: Gateway, log
 
 export { ControlLimits, type ControlCommand, type ControlResult } from './commands.js';
 export type { ConnectionInfo } from './connection-info.js';
+export { locationNames } from './locations.js';

@@ -3,6 +3,8 @@
 import { WsgateError } from '../errors.js';
 import type { ConnectionFilter } from '../plugins/types.js';
 import type { ControlCommand } from './commands.js';
+import { pathLocations, type LocationTest } from './locations.js';
+import { decodeWord, tryDecodeWord } from './words.js';
 
 /** Verbs whose line ends with LENGTH and is followed by that many raw bytes. */
 const payloadVerbs = new Set(['SENDB', 'SENDT', 'BROADCASTB', 'BROADCASTT']);
@@ -19,7 +21,8 @@ export function payloadLengthOf(line: string): number | undefined | WsgateError 
   return Number(last);
 }
 
-export function parseLineCommand(line: string): ControlCommand {
+/** isLocation decides which words are Locations (see locations.ts). */
+export function parseLineCommand(line: string, isLocation: LocationTest = pathLocations): ControlCommand {
   const words = new Words(line);
   const verb = (words.next() ?? '').toUpperCase();
   switch (verb) {
@@ -29,7 +32,7 @@ export function parseLineCommand(line: string): ControlCommand {
       words.end(verb);
       return { kind: verb.toLowerCase() as 'ping' | 'quit' | 'help' };
     case 'LIST':
-      return parseList(words);
+      return parseList(words, isLocation);
     case 'INFO': {
       const id = words.id('INFO ID');
       words.end('INFO ID');
@@ -43,9 +46,13 @@ export function parseLineCommand(line: string): ControlCommand {
       return { kind: 'send', id, data: text };
     }
     case 'BROADCAST': {
-      const location = words.peek()?.startsWith('/') ? words.next() : undefined;
+      // The first word is a Location only when it names one; otherwise it is part of the text.
+      const first = words.peek();
+      const decoded = first === undefined ? undefined : tryDecodeWord(first);
+      const location = decoded !== undefined && isLocation(decoded) ? decoded : undefined;
+      if (location !== undefined) words.next();
       const text = words.rest();
-      if (text === undefined) throw usage('usage: BROADCAST [/LOCATION] TEXT');
+      if (text === undefined) throw usage('usage: BROADCAST [LOCATION] TEXT');
       return { kind: 'broadcast', filter: location === undefined ? {} : { location }, data: text };
     }
     case 'CLOSE':
@@ -56,7 +63,7 @@ export function parseLineCommand(line: string): ControlCommand {
       const group = words.next();
       if (group === undefined) throw usage(`usage: ${verb} ID GROUP`);
       words.end(`${verb} ID GROUP`);
-      return { kind: verb === 'JOIN' ? 'join' : 'leave', id, group };
+      return { kind: verb === 'JOIN' ? 'join' : 'leave', id, group: decodeWord(group, 'group') };
     }
     case '':
       throw usage('empty command');
@@ -65,7 +72,7 @@ export function parseLineCommand(line: string): ControlCommand {
   }
 }
 
-export function parsePayloadCommand(line: string, payload: Buffer): ControlCommand {
+export function parsePayloadCommand(line: string, payload: Buffer, isLocation: LocationTest = pathLocations): ControlCommand {
   const words = new Words(line);
   const verb = (words.next() ?? '').toUpperCase();
   const args: string[] = [];
@@ -74,12 +81,12 @@ export function parsePayloadCommand(line: string, payload: Buffer): ControlComma
   const data = verb.endsWith('T') ? decodeText(payload) : payload;
   if (verb === 'SENDB' || verb === 'SENDT') {
     if (args.length !== 1) throw usage(`usage: ${verb} ID LENGTH`);
-    return { kind: 'send', id: decodeId(args[0]!), data };
+    return { kind: 'send', id: decodeWord(args[0]!, 'id'), data };
   }
-  return { kind: 'broadcast', filter: parseFilter(args, `${verb} [/LOCATION] [@GROUP] LENGTH`), data };
+  return { kind: 'broadcast', filter: parseFilter(args, `${verb} [LOCATION] [@GROUP] LENGTH`, isLocation), data };
 }
 
-function parseList(words: Words): ControlCommand {
+function parseList(words: Words, isLocation: LocationTest): ControlCommand {
   let detail = false;
   const mode = words.peek()?.toUpperCase();
   if (mode === 'WEBSOCKETS' || mode === 'DETAILS') {
@@ -88,7 +95,7 @@ function parseList(words: Words): ControlCommand {
   }
   const args: string[] = [];
   for (let w = words.next(); w !== undefined; w = words.next()) args.push(w);
-  return { kind: 'list', detail, filter: parseFilter(args, 'LIST [WEBSOCKETS|DETAILS] [/LOCATION] [@GROUP]') };
+  return { kind: 'list', detail, filter: parseFilter(args, 'LIST [WEBSOCKETS|DETAILS] [LOCATION] [@GROUP]', isLocation) };
 }
 
 function parseClose(words: Words): ControlCommand {
@@ -99,12 +106,21 @@ function parseClose(words: Words): ControlCommand {
   return { kind: 'close', id, code: Number(codeWord), reason: words.rest() };
 }
 
-function parseFilter(args: string[], form: string): ConnectionFilter {
+/** `@GROUP` is a group (the '@' as written, so a Location starting with '@' is sent as %40…);
+ *  any other word must name a Location. Both are percent-decoded. */
+function parseFilter(args: string[], form: string, isLocation: LocationTest): ConnectionFilter {
   const filter: ConnectionFilter = {};
   for (const arg of args) {
-    if (arg.startsWith('/') && filter.location === undefined) filter.location = arg;
-    else if (arg.startsWith('@') && arg.length > 1 && filter.group === undefined) filter.group = arg.slice(1);
-    else throw usage(`usage: ${form}`);
+    if (arg.startsWith('@') && arg.length > 1 && filter.group === undefined) {
+      filter.group = decodeWord(arg.slice(1), 'group');
+      continue;
+    }
+    if (arg.startsWith('@') || filter.location !== undefined) throw usage(`usage: ${form}`);
+    const location = decodeWord(arg, 'Location');
+    if (!isLocation(location)) {
+      throw usage(`'${arg.slice(0, 60)}' is not a Location: a Location starts with / or is exactly the name of a configured one (a <LocationMatch> regex); usage: ${form}`);
+    }
+    filter.location = location;
   }
   return filter;
 }
@@ -115,27 +131,6 @@ function decodeText(payload: Buffer): string {
   } catch {
     throw new WsgateError('INVALID_UTF8', 'the text payload is not valid UTF-8', { status: 400 });
   }
-}
-
-/** Ids are percent-decoded when they contain '%' (see encodeId). */
-export function decodeId(word: string): string {
-  if (!word.includes('%')) return word;
-  try {
-    return decodeURIComponent(word);
-  } catch {
-    throw usage(`bad percent-encoding in id '${word.slice(0, 40)}'`);
-  }
-}
-
-/** An id as one word of a line: space, '%', control and non-ASCII characters percent-encoded. */
-export function encodeId(id: string): string {
-  return id.replace(/[^\x21-\x24\x26-\x7e]/gu, (c) => {
-    try {
-      return encodeURIComponent(c);
-    } catch {
-      return '%EF%BF%BD'; // a lone surrogate: U+FFFD
-    }
-  });
 }
 
 function usage(message: string): WsgateError {
@@ -165,7 +160,7 @@ class Words {
   id(form: string): string {
     const word = this.next();
     if (word === undefined) throw usage(`usage: ${form}`);
-    return decodeId(word);
+    return decodeWord(word, 'id');
   }
 
   rest(): string | undefined {

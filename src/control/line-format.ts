@@ -1,10 +1,10 @@
 // Line protocol answers. Every command gets exactly one status line, `OK …` or `ERR CODE message`;
-// LIST, INFO and HELP answer `OK n` followed by exactly n data lines, so a client reads the
-// status line first and then knows how many lines follow.
+// LIST, INFO and HELP answer `OK n`, exactly n data lines, then `END`: a client knows from the
+// status line how many lines follow, and the end marker lets it check it stayed in step.
 import { isWsgateError } from '../errors.js';
 import type { ControlResult } from './commands.js';
 import { formatPeer } from './connection-info.js';
-import { encodeId } from './line-commands.js';
+import { encodeWord } from './words.js';
 
 export function formatResult(result: ControlResult): string {
   switch (result.kind) {
@@ -16,7 +16,7 @@ export function formatResult(result: ControlResult): string {
       return block(result.lines);
     case 'list':
       return block(
-        result.connections.map((c) => (result.detail ? JSON.stringify(c) : `${encodeId(c.id)} ${formatPeer(c)}`)),
+        result.connections.map((c) => (result.detail ? JSON.stringify(c) : `${encodeWord(c.id)} ${formatPeer(c)}`)),
       );
     case 'info':
       return block([JSON.stringify(result.connection)]);
@@ -36,6 +36,9 @@ export function formatError(err: unknown): string {
   return `ERR ${code} ${message.replace(/[\r\n]+/g, ' ')}\n`;
 }
 
+/** The line that follows the data lines of a block answer. */
+export const blockEnd = 'END';
+
 function block(lines: string[]): string {
-  return `OK ${lines.length}\n${lines.map((l) => `${l}\n`).join('')}`;
+  return `OK ${lines.length}\n${lines.map((l) => `${l}\n`).join('')}${blockEnd}\n`;
 }

@@ -7,6 +7,7 @@ import { isWsgateError, type SourceLocation } from '../errors.js';
 import type { Gateway } from '../plugins/types.js';
 import { executeCommand } from './execute.js';
 import { parseLineCommand, parsePayloadCommand, payloadLengthOf } from './line-commands.js';
+import { locationTest, type LocationTest } from './locations.js';
 import { formatError, formatResult } from './line-format.js';
 import { LineParser, type LineParserOptions, type LineRequest } from './line-parser.js';
 import { claimSocketPath, fileIdentity, listenWithMode } from './socket-path.js';
@@ -18,6 +19,8 @@ export interface SocketServerOptions {
   gateway: Gateway;
   log: Logger;
   limits?: LineParserOptions;
+  /** The config's Location names, so <LocationMatch> regexes are known as Locations (locations.ts). */
+  locations?: readonly string[];
 }
 
 export interface RunningSocketServer {
@@ -29,10 +32,11 @@ export async function startSocketServer(options: SocketServerOptions): Promise<R
   const { path, mode, loc, gateway, log } = options;
   await claimSocketPath(path, loc, log);
   const clients = new Set<Socket>();
+  const isLocation = locationTest(options.locations ?? [], gateway);
   const server = createServer((socket) => {
     clients.add(socket);
     socket.once('close', () => clients.delete(socket));
-    serveSocketClient(socket, gateway, log, options.limits);
+    serveSocketClient(socket, gateway, log, { limits: options.limits, isLocation });
   });
   await listenWithMode(server, path, mode, loc);
   const identity = await fileIdentity(path);
@@ -51,8 +55,8 @@ export async function startSocketServer(options: SocketServerOptions): Promise<R
 
 /** One client: requests are answered strictly in order; a batch of pipelined requests that
  *  arrived together is answered with one write. */
-export function serveSocketClient(socket: Socket, gateway: Gateway, log: Logger, limits?: LineParserOptions): void {
-  const parser = new LineParser(payloadLengthOf, limits);
+export function serveSocketClient(socket: Socket, gateway: Gateway, log: Logger, options: { limits?: LineParserOptions | undefined; isLocation: LocationTest }): void {
+  const parser = new LineParser(payloadLengthOf, options.limits);
   let ending = false;
   socket.on('error', (err) => log.debug({ err }, 'control socket client error'));
   socket.on('drain', () => socket.resume());
@@ -60,7 +64,7 @@ export function serveSocketClient(socket: Socket, gateway: Gateway, log: Logger,
     if (ending) return;
     let reply = '';
     for (const request of parser.push(chunk)) {
-      const answer = answerRequest(request, gateway, log);
+      const answer = answerRequest(request, gateway, log, options.isLocation);
       reply += answer.text;
       if (answer.last) {
         ending = true;
@@ -72,10 +76,11 @@ export function serveSocketClient(socket: Socket, gateway: Gateway, log: Logger,
   });
 }
 
-function answerRequest(request: LineRequest, gateway: Gateway, log: Logger): { text: string; last: boolean } {
+function answerRequest(request: LineRequest, gateway: Gateway, log: Logger, isLocation: LocationTest): { text: string; last: boolean } {
   if (request.kind === 'error') return { text: formatError(request.error), last: request.fatal };
   try {
-    const command = request.kind === 'line' ? parseLineCommand(request.line) : parsePayloadCommand(request.line, request.payload);
+    const command =
+      request.kind === 'line' ? parseLineCommand(request.line, isLocation) : parsePayloadCommand(request.line, request.payload, isLocation);
     const result = executeCommand(command, gateway);
     if (command.kind !== 'ping' && command.kind !== 'list') log.debug({ command: command.kind }, 'control command');
     return { text: formatResult(result), last: result.kind === 'bye' };

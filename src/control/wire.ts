@@ -1,11 +1,12 @@
 // ControlCommand → line protocol request, and line protocol answer → ControlResult: the client
 // side of the protocol (wsgate ctl, tests). Messages always go length-delimited, so newlines and
-// binary data need no escaping.
+// binary data need no escaping; ids, groups and Locations go as percent-encoded words.
 import { WsgateError } from '../errors.js';
 import type { ConnectionFilter } from '../plugins/types.js';
 import { acknowledgement, isAcknowledged, type ControlCommand, type ControlResult } from './commands.js';
 import type { ConnectionInfo } from './connection-info.js';
-import { decodeId, encodeId } from './line-commands.js';
+import { blockEnd } from './line-format.js';
+import { decodeWord, encodeLocationWord, encodeWord } from './words.js';
 
 /** An `ERR CODE message` answer. */
 export class RemoteError extends Error {
@@ -24,33 +25,40 @@ export function encodeRequest(command: ControlCommand): Buffer {
     case 'list':
       return line(['LIST', command.detail ? 'DETAILS' : 'WEBSOCKETS', ...filterWords(command.filter)].join(' '));
     case 'info':
-      return line(`INFO ${encodeId(command.id)}`);
+      return line(`INFO ${encodeWord(command.id)}`);
     case 'send':
-      return withPayload(`${verbFor('SEND', command.data)} ${encodeId(command.id)}`, command.data);
+      return withPayload(`${verbFor('SEND', command.data)} ${encodeWord(command.id)}`, command.data);
     case 'broadcast':
       return withPayload([verbFor('BROADCAST', command.data), ...filterWords(command.filter)].join(' '), command.data);
     case 'close': {
-      const words = ['CLOSE', encodeId(command.id)];
+      const words = ['CLOSE', encodeWord(command.id)];
       if (command.code !== undefined) words.push(String(command.code));
       if (command.code !== undefined && command.reason !== undefined) words.push(command.reason.replace(/[\r\n]/g, ' '));
       return line(words.join(' '));
     }
     case 'join':
     case 'leave':
-      return line(`${command.kind.toUpperCase()} ${encodeId(command.id)} ${command.group}`);
+      return line(`${command.kind.toUpperCase()} ${encodeWord(command.id)} ${encodeWord(command.group)}`);
   }
 }
 
-/** How many data lines follow a status line `OK n` for this command (undefined: none). */
-export function expectsBlock(command: ControlCommand): boolean {
-  return command.kind === 'list' || command.kind === 'info' || command.kind === 'help';
+/** How many lines follow the status line of this command's answer: for LIST, INFO and HELP
+ *  answered `OK n`, the n data lines and the END line; otherwise none. */
+export function linesAfterStatus(command: ControlCommand, status: string): number {
+  if (command.kind !== 'list' && command.kind !== 'info' && command.kind !== 'help') return 0;
+  const m = /^OK (\d+)$/.exec(status);
+  return m ? Number(m[1]) + 1 : 0;
 }
 
-/** status: the `OK …` line without its terminator; lines: the data lines that followed it. */
-export function decodeAnswer(command: ControlCommand, status: string, lines: string[]): ControlResult {
+/** status: the status line without its terminator; after: the lines counted by linesAfterStatus. */
+export function decodeAnswer(command: ControlCommand, status: string, after: string[]): ControlResult {
   const err = /^ERR (\S+) ?(.*)$/.exec(status);
   if (err) throw new RemoteError(err[1]!, err[2]!);
   if (!status.startsWith('OK')) throw new WsgateError('IO', `unexpected answer from the control socket: ${status.slice(0, 80)}`);
+  const lines = after.slice(0, -1);
+  if (after.length > 0 && after[after.length - 1] !== blockEnd) {
+    throw new WsgateError('IO', `the control socket's answer did not end with ${blockEnd}: out of step`);
+  }
   const words = status.split(' ');
   if (isAcknowledged(command)) return acknowledgement(command);
   switch (command.kind) {
@@ -66,12 +74,6 @@ export function decodeAnswer(command: ControlCommand, status: string, lines: str
   }
 }
 
-/** The number of data lines announced by `OK n`. */
-export function blockLength(status: string): number {
-  const m = /^OK (\d+)$/.exec(status);
-  return m ? Number(m[1]) : 0;
-}
-
 function parseInfo(text: string): ConnectionInfo {
   try {
     return JSON.parse(text) as ConnectionInfo;
@@ -85,7 +87,7 @@ function briefInfo(text: string): ConnectionInfo {
   const [id = '', peer = ''] = text.split(' ');
   const m = /^\[?(.*?)\]?:(\d+)$/.exec(peer);
   return {
-    id: decodeId(id),
+    id: decodeWord(id, 'id'),
     remoteAddress: m?.[1] ?? peer,
     remotePort: Number(m?.[2] ?? 0),
     location: '',
@@ -104,8 +106,8 @@ function verbFor(base: 'SEND' | 'BROADCAST', data: string | Buffer): string {
 
 function filterWords(filter: ConnectionFilter): string[] {
   const words: string[] = [];
-  if (filter.location !== undefined) words.push(filter.location);
-  if (filter.group !== undefined) words.push(`@${filter.group}`);
+  if (filter.location !== undefined) words.push(encodeLocationWord(filter.location));
+  if (filter.group !== undefined) words.push(`@${encodeWord(filter.group)}`);
   return words;
 }
 

@@ -2,20 +2,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ctl } from '../../src/cli/ctl.js';
-import { captureIO } from '../config/helpers.js';
 import { tempDir } from './helpers.js';
 import { liveToken, startLiveGateway, type LiveGateway } from './live-gateway.js';
-
-// An empty working directory, so no conf/wsgate.conf is picked up by default.
-const emptyDir = tempDir();
-afterAll(() => emptyDir.remove());
-
-async function run(args: string[], env: NodeJS.ProcessEnv = {}, cwd = emptyDir.dir): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { io, out, err } = captureIO(cwd, env);
-  const code = await ctl(args, io);
-  return { code, stdout: out(), stderr: err() };
-}
+import { runCtl as run } from './run-ctl.js';
 
 describe('wsgate ctl', () => {
   let live: LiveGateway;

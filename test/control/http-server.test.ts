@@ -61,9 +61,11 @@ describe('HTTP control API (fake gateway)', () => {
   });
 
   it('lists connections with filters and describes one', async () => {
+    gateway.add('closing', '/chat', ['room']).isOpen = false;
     const all = await call(port, 'GET', '/connections');
     expect(all.status).toBe(200);
     expect(all.json.connections.map((c: { id: string }) => c.id)).toEqual(['a', 'b']);
+    expect((await call(port, 'GET', '/connections/closing')).status).toBe(404);
     const chat = await call(port, 'GET', '/connections?location=%2Fchat');
     expect(chat.json.connections.map((c: { id: string }) => c.id)).toEqual(['a']);
     const room = await call(port, 'GET', '/connections?group=room');

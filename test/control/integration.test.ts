@@ -29,18 +29,20 @@ describe('control channel against a real gateway', () => {
   it('lists connections over the socket, briefly and in detail', async () => {
     const a = await client('/board', '&room=r1');
     const b = await client('/echo');
-    const answer = await converse(socketPath, 'LIST WEBSOCKETS\n', (got) => got.length > 0 && got.length === 1 + Number(got[0]!.slice(3)));
+    const answer = await converse(socketPath, 'LIST WEBSOCKETS\n', (got) => got.includes('END'));
     const count = Number(/^OK (\d+)$/.exec(answer[0]!)![1]);
-    expect(answer).toHaveLength(count + 1);
-    const peers = new Map(answer.slice(1).map((l) => l.split(' ') as [string, string]));
+    expect(answer).toHaveLength(count + 2);
+    expect(answer[count + 1]).toBe('END');
+    const peers = new Map(answer.slice(1, count + 1).map((l) => l.split(' ') as [string, string]));
     const localPort = (inbox: Inbox) => (inbox.ws as unknown as { _socket: { localPort: number } })._socket.localPort;
     expect(peers.get(a.id)).toBe(`127.0.0.1:${localPort(a.inbox)}`);
     expect(peers.get(b.id)).toBe(`127.0.0.1:${localPort(b.inbox)}`);
-    const detail = await converse(socketPath, `LIST DETAILS /board @r1\nINFO ${b.id}\n`, 4);
+    const detail = await converse(socketPath, `LIST DETAILS /board @r1\nINFO ${b.id}\n`, 6);
     expect(detail[0]).toBe('OK 1');
     expect(JSON.parse(detail[1]!)).toMatchObject({ id: a.id, location: '/board', path: '/board', version: 13, groups: ['r1'] });
-    expect(detail[2]).toBe('OK 1');
-    expect(JSON.parse(detail[3]!)).toMatchObject({ id: b.id, location: '/echo' });
+    expect(detail.slice(2, 4)).toEqual(['END', 'OK 1']);
+    expect(JSON.parse(detail[4]!)).toMatchObject({ id: b.id, location: '/echo' });
+    expect(detail[5]).toBe('END');
     a.inbox.ws.close();
     b.inbox.ws.close();
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WsgateError } from '../../src/errors.js';
-import { decodeId, encodeId, parseLineCommand, parsePayloadCommand, payloadLengthOf } from '../../src/control/line-commands.js';
+import { parseLineCommand, parsePayloadCommand, payloadLengthOf } from '../../src/control/line-commands.js';
+import { decodeWord, encodeWord } from '../../src/control/words.js';
 import { encodeRequest } from '../../src/control/wire.js';
 import { LineParser } from '../../src/control/line-parser.js';
 import type { ControlCommand } from '../../src/control/commands.js';
@@ -21,6 +22,8 @@ describe('line commands', () => {
     ['CLOSE x 4000', { kind: 'close', id: 'x', code: 4000, reason: undefined }],
     ['CLOSE x 1000 see you  later', { kind: 'close', id: 'x', code: 1000, reason: 'see you  later' }],
     ['JOIN x news', { kind: 'join', id: 'x', group: 'news' }],
+    ['JOIN x grp%20with%20space', { kind: 'join', id: 'x', group: 'grp with space' }],
+    ['LIST @a%25b %2Fchat', { kind: 'list', detail: false, filter: { location: '/chat', group: 'a%b' } }],
     ['leave x news', { kind: 'leave', id: 'x', group: 'news' }],
   ];
   for (const [line, command] of cases) {
@@ -29,7 +32,7 @@ describe('line commands', () => {
     });
   }
 
-  for (const bad of ['', 'NOPE', 'SEND', 'SEND id text', 'SEND MESSAGE', 'SEND MESSAGE id', 'BROADCAST', 'CLOSE', 'CLOSE x y', 'INFO', 'INFO a b', 'JOIN x', 'LIST /a /b', 'LIST nope', 'PING now', 'INFO bad%zz']) {
+  for (const bad of ['', 'NOPE', 'SEND', 'SEND id text', 'SEND MESSAGE', 'SEND MESSAGE id', 'BROADCAST', 'CLOSE', 'CLOSE x y', 'INFO', 'INFO a b', 'JOIN x', 'LIST /a /b', 'LIST nope', 'PING now', 'INFO bad%zz', 'JOIN x 100%', 'LIST @%zz', 'LIST ^/rooms/[0-9]+$']) {
     it(`refuses ${JSON.stringify(bad)} with CONTROL_COMMAND`, () => {
       const err = (() => {
         try {
@@ -61,12 +64,25 @@ describe('line commands', () => {
     expect(() => parsePayloadCommand('SENDT a 1', Buffer.from([0xff]))).toThrow(/UTF-8/);
   });
 
-  it('round-trips odd ids through encodeId/decodeId', () => {
+  it('round-trips odd ids through encodeWord/decodeWord', () => {
     for (const id of ['plain', 'with space', '100%', 'tab\there', 'ünïcode', 'OK', '.']) {
-      const word = encodeId(id);
+      const word = encodeWord(id);
       expect(word).toMatch(/^[\x21-\x7e]+$/);
-      expect(decodeId(word)).toBe(id);
+      expect(decodeWord(word, 'id')).toBe(id);
     }
+  });
+
+  it('takes a word as a Location when it starts with / or names a known Location', () => {
+    const known = (name: string) => name.startsWith('/') || name === '^/rooms/[0-9]+$' || name === 'a b';
+    expect(parseLineCommand('LIST ^/rooms/[0-9]+$ @g', known)).toEqual({ kind: 'list', detail: false, filter: { location: '^/rooms/[0-9]+$', group: 'g' } });
+    expect(parseLineCommand('BROADCAST ^/rooms/[0-9]+$ hello', known)).toEqual({ kind: 'broadcast', filter: { location: '^/rooms/[0-9]+$' }, data: 'hello' });
+    expect(parseLineCommand('BROADCAST a%20b hi', known)).toEqual({ kind: 'broadcast', filter: { location: 'a b' }, data: 'hi' });
+    // Not a known Location: the whole rest is the text, a stray % included.
+    expect(parseLineCommand('BROADCAST ^/other$ hello', known)).toEqual({ kind: 'broadcast', filter: {}, data: '^/other$ hello' });
+    expect(parseLineCommand('BROADCAST 100% sure', known)).toEqual({ kind: 'broadcast', filter: {}, data: '100% sure' });
+    expect(parsePayloadCommand('BROADCASTB ^/rooms/[0-9]+$ 1', Buffer.from('x'), known)).toMatchObject({ filter: { location: '^/rooms/[0-9]+$' } });
+    expect(() => parseLineCommand('LIST ^/other$', known)).toThrow(/is not a Location/);
+    expect(() => parseLineCommand('LIST /a %2Fb', known)).toThrow(/usage/);
   });
 
   it('what the client encodes, the server parses back to the same command', () => {
@@ -77,10 +93,17 @@ describe('line commands', () => {
       { kind: 'list', detail: true, filter: { location: '/x' } },
       { kind: 'close', id: 'z z', code: 4000, reason: 'bye bye' },
       { kind: 'join', id: 'q', group: 'news' },
+      { kind: 'join', id: 'q', group: 'grp with space 100%\n' },
+      { kind: 'leave', id: 'q', group: '@home' },
+      { kind: 'list', detail: false, filter: { location: '^/rooms/[0-9]+$', group: 'r 1' } },
+      { kind: 'broadcast', filter: { location: '@odd location', group: '@g' }, data: Buffer.from('b') },
     ];
+    const known = (name: string) => name.startsWith('/') || name === '^/rooms/[0-9]+$' || name === '@odd location';
     const parser = new LineParser(payloadLengthOf);
     const requests = parser.push(Buffer.concat(commands.map(encodeRequest)));
-    const parsed = requests.map((r) => (r.kind === 'line' ? parseLineCommand(r.line) : r.kind === 'payload' ? parsePayloadCommand(r.line, r.payload) : r.error));
+    const parsed = requests.map((r) =>
+      r.kind === 'line' ? parseLineCommand(r.line, known) : r.kind === 'payload' ? parsePayloadCommand(r.line, r.payload, known) : r.error,
+    );
     expect(parsed).toEqual(commands);
   });
 });

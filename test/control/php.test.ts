@@ -3,15 +3,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../server/config-fixture.js';
-import { startLiveGateway, type LiveGateway } from './live-gateway.js';
+import { roomsLocation, startLiveGateway, type LiveGateway } from './live-gateway.js';
 
 const php = spawnSync('php', ['--version'], { encoding: 'utf8' });
 const hasPhp = php.status === 0;
 const pushScript = resolve(repoRoot, 'apache/php/push.php');
+const boardPost = resolve(repoRoot, 'apache/php/board-post.php');
 
-function runPhp(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runPhp(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn('php', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('php', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -65,5 +66,51 @@ describe.skipIf(!hasPhp)(title, () => {
     const bin = await a.inbox.next();
     expect([bin.isBinary, [...bin.data]]).toEqual([true, [0, 255]]);
     a.inbox.ws.close();
+  });
+
+  it('reads LIST blocks up to END and stays in step with commands on the same handle', async () => {
+    const a = await live.client('/rooms/5');
+    const code = `require ${JSON.stringify(pushScript)};
+      $fp = wsgate_connect($argv[1]);
+      $ids = [];
+      // Written in one go: both LISTs, then PING, before reading any answer.
+      fwrite($fp, "LIST WEBSOCKETS" . wsgate_filter($argv[3]) . "\\nLIST /nowhere\\nPING\\n");
+      foreach ([1, 2] as $_) {
+        $status = rtrim(fgets($fp), "\\r\\n");
+        $ids[] = array_map(fn ($l) => rawurldecode(explode(' ', $l)[0]), wsgate_read_block($fp, $status));
+      }
+      echo json_encode([$ids, rtrim(fgets($fp), "\\r\\n")]), "\\n";
+      fclose($fp);`;
+    const r = await runPhp(['-r', code, live.socketPath, a.id, roomsLocation]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([[[a.id], []], 'OK PONG']);
+    a.inbox.ws.close();
+  });
+
+  it('joins and broadcasts to a group with spaces and a regex Location', async () => {
+    const a = await live.client('/rooms/6');
+    const code = `require ${JSON.stringify(pushScript)};
+      wsgate_join($argv[1], $argv[2], 'grp with space 100%');
+      echo json_encode(wsgate_list($argv[1], $argv[3], 'grp with space 100%')), "\\n";
+      echo wsgate_broadcast($argv[1], 'to the room group', $argv[3], false, 'grp with space 100%'), "\\n";`;
+    const r = await runPhp(['-r', code, live.socketPath, a.id, roomsLocation]);
+    expect(r.stderr).toBe('');
+    const [list, count] = r.stdout.trim().split('\n');
+    expect(Object.keys(JSON.parse(list!))).toEqual([a.id]);
+    expect(count).toBe('1');
+    expect(await a.inbox.nextText()).toBe('to the room group');
+    a.inbox.ws.close();
+  });
+
+  it('board-post.php broadcasts a posted form to one room of the board', async () => {
+    const inRoom = await live.client('/board', '&room=php-room');
+    const code = `$_SERVER['REQUEST_METHOD'] = 'POST';
+      $_POST = ['title' => 'Hi', 'text' => "two\\nlines"];
+      $_GET = ['room' => 'php-room'];
+      require ${JSON.stringify(boardPost)};`;
+    const r = await runPhp(['-r', code], { WSGATE_CONTROL_SOCKET: live.socketPath });
+    expect([r.stderr, r.stdout]).toEqual(['', '{"sent":1}\n']);
+    expect(JSON.parse(await inRoom.inbox.nextText())).toMatchObject({ title: 'Hi', text: 'two\nlines' });
+    inRoom.inbox.ws.close();
   });
 });

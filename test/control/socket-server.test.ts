@@ -37,14 +37,16 @@ describe('control socket (fake gateway)', () => {
     gateway.add('b c', '/echo');
     await start();
     const input = 'PING\r\nLIST WEBSOCKETS\nLIST /chat\nSEND MESSAGE a hello world\nSEND MESSAGE nobody hi\nBROADCAST /echo to echo\nBOGUS\nCLOSE a 4000 bye now\nPING\n';
-    const answer = await converse(path, input, 10);
+    const answer = await converse(path, input, 14);
     expect(answer).toEqual([
       'OK PONG',
       'OK 2',
       'a 127.0.0.1:40001',
       'b%20c 127.0.0.1:40003',
+      'END',
       'OK 1',
       'a 127.0.0.1:40001',
+      'END',
       'OK SENT 1',
       "ERR CONTROL_NOT_FOUND no open connection with id 'nobody'",
       'OK SENT 1',
@@ -69,9 +71,10 @@ describe('control socket (fake gateway)', () => {
       binary,
       Buffer.from('\nBROADCASTB @g 2\nhiBROADCASTT /nowhere 1\nxLIST DETAILS @g\n'),
     ]);
-    const answer = await converse(path, input, 6);
+    const answer = await converse(path, input, 7);
     expect(answer.slice(0, 5)).toEqual(['OK SENT 1', 'OK SENT 1', 'OK SENT 1', 'OK SENT 0', 'OK 1']);
     expect(JSON.parse(answer[5]!)).toMatchObject({ id: 'b', location: '/other', groups: ['g'], version: 13 });
+    expect(answer[6]).toBe('END');
     expect(a.sent[0]).toEqual({ data: text, isBinary: false });
     expect(Buffer.compare(a.sent[1]!.data as Buffer, binary)).toBe(0);
     expect(a.sent[1]!.isBinary).toBe(true);
@@ -100,6 +103,37 @@ describe('control socket (fake gateway)', () => {
     ]);
     expect(gateway.conns.get('a')!.isOpen).toBe(true);
     expect(gateway.conns.get('a')!.sent).toEqual([]);
+  });
+
+  it('ends every LIST, INFO and HELP block with END, also when it is empty', async () => {
+    gateway.add('a', '/chat');
+    await start();
+    const answer = await converse(path, 'LIST /nowhere\nINFO a\nHELP\nPING\n', (got) => got.includes('OK PONG'));
+    expect(answer.slice(0, 5)).toEqual(['OK 0', 'END', 'OK 1', expect.stringMatching(/^\{"id":"a"/), 'END']);
+    const helpCount = Number(/^OK (\d+)$/.exec(answer[5]!)![1]);
+    expect(answer.slice(6 + helpCount)).toEqual(['END', 'OK PONG']);
+  });
+
+  it('lists only open connections, consistent with SEND and INFO', async () => {
+    gateway.add('open', '/chat', ['g']);
+    gateway.add('closing', '/chat', ['g']).isOpen = false;
+    await start();
+    const answer = await converse(path, 'LIST\nLIST DETAILS @g\nINFO closing\nSEND MESSAGE closing x\n', 8);
+    expect(answer[0]).toBe('OK 1');
+    expect(answer[1]).toMatch(/^open /);
+    expect(answer.slice(2, 4)).toEqual(['END', 'OK 1']);
+    expect(JSON.parse(answer[4]!).id).toBe('open');
+    expect(answer.slice(5)).toEqual(['END', "ERR CONTROL_NOT_FOUND no open connection with id 'closing'", "ERR CONTROL_NOT_FOUND no open connection with id 'closing'"]);
+  });
+
+  it('knows configured <LocationMatch> names as Locations, without any connection there', async () => {
+    gateway.add('a', '/chat');
+    server = await startSocketServer({ path, mode: 0o660, loc, gateway, log: silentLog, locations: ['/chat', '^/rooms/[0-9]+$'] });
+    const answer = await converse(path, 'LIST ^/rooms/[0-9]+$\nBROADCAST ^/rooms/[0-9]+$ hello\nLIST ^/nope$\nBROADCAST ^/nope$ hi\n', 5);
+    expect(answer.slice(0, 3)).toEqual(['OK 0', 'END', 'OK SENT 0']);
+    expect(answer[3]).toMatch(/^ERR CONTROL_COMMAND '\^\/nope\$' is not a Location/);
+    expect(answer[4]).toBe('OK SENT 1');
+    expect(gateway.conns.get('a')!.sent).toEqual([{ data: '^/nope$ hi', isBinary: false }]);
   });
 
   it('closes a client whose payload length is unreadable, after telling it why', async () => {

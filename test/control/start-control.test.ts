@@ -27,7 +27,7 @@ describe('startControl', () => {
     try {
       expect(first.socketPath).toBe(join(tmp.dir, 'one.sock'));
       expect(first.httpAddress?.port).toBeGreaterThan(0);
-      expect(await converse(first.socketPath!, 'LIST\n', 2)).toEqual(['OK 1', 'a 127.0.0.1:40001']);
+      expect(await converse(first.socketPath!, 'LIST\n', 3)).toEqual(['OK 1', 'a 127.0.0.1:40001', 'END']);
       const second = join(tmp.dir, 'two.sock');
       const err = await startControl({ socket: { path: second, mode: 0o600, loc }, listen: { host: '127.0.0.1', port: first.httpAddress!.port, loc }, token: 't' }, gateway, silentLog).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WsgateError);
@@ -38,6 +38,16 @@ describe('startControl', () => {
       tmp.remove();
     }
     expect(existsSync(join(tmp.dir, 'one.sock'))).toBe(false);
+  });
+
+  it('refuses a token-less non-loopback HTTP listen, naming an IPv6 address in brackets', async () => {
+    for (const [host, shown] of [['::', '[::]:18953'], ['0.0.0.0', '0.0.0.0:18953']]) {
+      const err = await startControl({ socket: undefined, listen: { host: host!, port: 18953, loc }, token: undefined }, new FakeGateway(), silentLog).catch((e: unknown) => e);
+      expect((err as WsgateError).code).toBe('CONTROL_AUTH');
+      expect((err as WsgateError).format()).toBe(
+        `/etc/wsgate.conf:5:1: WebSocketControlListen ${shown} is not a loopback address and no WebSocketControlToken (or WebSocketControlTokenFile) is set; refusing to expose the control API without a token`,
+      );
+    }
   });
 
   it('reports a socket path in a missing directory with the directive location', async () => {
