@@ -4,6 +4,7 @@ import type { EndpointConfig, SourceLocation } from '../config/model.js';
 import type { Backend } from './backend.js';
 import { indent, quoteArg } from './quote.js';
 import { ProxyStyle } from './style.js';
+import { locationName } from '../server/router.js';
 
 export interface BlockContext {
   style: ProxyStyle;
@@ -12,9 +13,8 @@ export interface BlockContext {
   where: (loc: SourceLocation) => string;
 }
 
-export function endpointName(endpoint: EndpointConfig): string {
-  return endpoint.match.kind === 'prefix' ? endpoint.match.path : endpoint.match.source;
-}
+/** The endpoint as the config names it ('/echo', or a LocationMatch's regex). */
+export const endpointName: (endpoint: EndpointConfig) => string = locationName;
 
 function sectionOpen(endpoint: EndpointConfig): string {
   return endpoint.match.kind === 'prefix'

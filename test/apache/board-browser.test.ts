@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apacheMissing, freePort, startHttpd, type Httpd } from './httpd.js';
 import { repoRoot } from './gateway.js';
+import { runProcess } from '../run-process.js';
 
 const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const hasPhp = spawnSync('php', ['--version']).status === 0;
@@ -17,21 +18,7 @@ const missing = apacheMissing ?? (chromiumPath ? undefined : 'chromium is not in
 
 const wsgateBin = resolve(repoRoot, 'bin/wsgate.js');
 
-function run(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const run = (command: string, args: string[]) => runProcess(command, args, { cwd: repoRoot });
 
 async function waitForLine(child: ChildProcess, output: () => string, needle: string): Promise<void> {
   const deadline = Date.now() + 10_000;

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
-import { liveToken, startLiveGateway, type LiveGateway } from './live-gateway.js';
+import { ctlTransports, liveToken, startLiveGateway, type LiveGateway } from './live-gateway.js';
 import { runCtl as run } from './run-ctl.js';
 
 describe('wsgate ctl', () => {
@@ -13,10 +13,7 @@ describe('wsgate ctl', () => {
   });
   afterAll(() => live?.close());
 
-  const transports = () => [
-    { name: 'socket', args: ['--socket', live.socketPath], env: {} },
-    { name: 'http', args: ['--url', live.httpBase], env: { WSGATE_CONTROL_TOKEN: liveToken } },
-  ];
+  const transports = () => ctlTransports(live);
 
   it('lists, sends, broadcasts and closes over both transports', async () => {
     for (const t of transports()) {

@@ -60,3 +60,11 @@ export async function startLiveGateway(extraEndpoints: EndpointConfig[] = []): P
     },
   };
 }
+
+/** The two ways `wsgate ctl` reaches the live gateway: its socket, and its HTTP API with the token. */
+export function ctlTransports(live: LiveGateway): Array<{ name: string; args: string[]; env: NodeJS.ProcessEnv }> {
+  return [
+    { name: 'socket', args: ['--socket', live.socketPath], env: {} },
+    { name: 'http', args: ['--url', live.httpBase], env: { WSGATE_CONTROL_TOKEN: liveToken } },
+  ];
+}

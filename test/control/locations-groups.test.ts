@@ -2,7 +2,7 @@
 // `wsgate ctl` over both transports.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { converse } from './helpers.js';
-import { liveToken, roomsLocation, startLiveGateway, type LiveGateway } from './live-gateway.js';
+import { ctlTransports, roomsLocation, startLiveGateway, type LiveGateway } from './live-gateway.js';
 import { runCtl } from './run-ctl.js';
 
 describe('regex Locations and group names with spaces', () => {
@@ -12,10 +12,7 @@ describe('regex Locations and group names with spaces', () => {
   });
   afterAll(() => live?.close());
 
-  const transports = () => [
-    { name: 'socket', args: ['--socket', live.socketPath], env: {} },
-    { name: 'http', args: ['--url', live.httpBase], env: { WSGATE_CONTROL_TOKEN: liveToken } },
-  ];
+  const transports = () => ctlTransports(live);
 
   it('addresses a <LocationMatch> endpoint by its regex source on the socket', async () => {
     const room = await live.client('/rooms/7');

@@ -1,8 +1,9 @@
 // apache/php/push.php run by a real php CLI pushes to a connected ws client.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../server/config-fixture.js';
+import { runProcess } from '../run-process.js';
 import { roomsLocation, startLiveGateway, type LiveGateway } from './live-gateway.js';
 
 const php = spawnSync('php', ['--version'], { encoding: 'utf8' });
@@ -10,21 +11,7 @@ const hasPhp = php.status === 0;
 const pushScript = resolve(repoRoot, 'apache/php/push.php');
 const boardPost = resolve(repoRoot, 'apache/php/board-post.php');
 
-function runPhp(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn('php', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const runPhp = (args: string[], env: NodeJS.ProcessEnv = {}) => runProcess('php', args, { env });
 
 const title = hasPhp ? 'PHP push example (php CLI)' : 'PHP push example: skipped, no php CLI on PATH (apt-get install php-cli)';
 
