@@ -1,5 +1,6 @@
 // `wsgate check [-f FILE] [--verbose] [-D NAME]...`: like `apachectl -t`.
 import { isAbsolute, relative, resolve } from 'node:path';
+import { defaultConfigFile } from '../config/default-file.js';
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
 import { loadConfig } from '../config/load.js';
 import type { Diagnostic, EndpointConfig, GatewayConfig } from '../config/model.js';
@@ -9,9 +10,10 @@ import { parseCommandArgs, UsageError } from './main.js';
 
 const help = `usage: wsgate check [-f FILE] [--verbose] [-D NAME]...
 
-Reads FILE (default conf/wsgate.conf) as Apache would and prints "Syntax OK",
-or every error as FILE:LINE:COL: message (exit 1).
-  -f, --file FILE   the configuration file
+Reads FILE as Apache would and prints "Syntax OK", or every error as
+FILE:LINE:COL: message (exit 1).
+  -f, --file FILE   the configuration file (default: conf/wsgate.conf in the current
+                    directory, else the one shipped with wsgate, as for serve)
   -D, --define NAME define NAME for <IfDefine>, like apache2 -D
   -v, --verbose     also list the WebSocket endpoints and the ignored directives
 `;
@@ -62,7 +64,7 @@ export async function check(args: string[], io: CliIO): Promise<number> {
     io.stdout.write(help);
     return ExitCode.Ok;
   }
-  const file = resolve(io.cwd, values.file ?? 'conf/wsgate.conf');
+  const file = values.file !== undefined ? resolve(io.cwd, values.file) : defaultConfigFile(io.cwd);
   // Paths under the working directory are printed relative to it, like a compiler does.
   const show = (path: string): string => {
     const rel = relative(io.cwd, path);

@@ -1,8 +1,7 @@
 // `wsgate serve [-f FILE] [--listen HOST:PORT]... [-D NAME]...`: run the gateway until SIGTERM/SIGINT.
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { LevelWithSilent } from 'pino';
+import { defaultConfigFile } from '../config/default-file.js';
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
 import { loadConfig } from '../config/load.js';
 import type { ListenAddress } from '../config/model.js';
@@ -31,11 +30,6 @@ export function parseListen(text: string): ListenAddress {
   if (!match || port > 65535) throw new UsageError(`--listen ${text}: expected HOST:PORT, [IPv6]:PORT or PORT`);
   const host = match[1] ?? match[2];
   return { host: host === undefined || host === '*' ? undefined : host, port, loc: undefined };
-}
-
-function defaultConfigFile(cwd: string): string {
-  const local = resolve(cwd, 'conf/wsgate.conf');
-  return existsSync(local) ? local : fileURLToPath(new URL('../../conf/wsgate.conf', import.meta.url));
 }
 
 /** Resolves when SIGTERM or SIGINT arrives. */

@@ -35,6 +35,12 @@ function contexts(spec: DirectiveSpec): string {
   return spec.contexts.map((c) => contextNames[c]).join(', ');
 }
 
+/** The schema's doc text, plus what its flags mean for the reader. */
+function meaning(spec: DirectiveSpec): string {
+  if (spec.kind === 'model' && spec.serverWide) return `${spec.doc} In a <VirtualHost> it applies to all virtual hosts (\`check\` warns).`;
+  return spec.doc;
+}
+
 const syntaxRules = `Files use Apache httpd.conf syntax and are read as Apache 2.4 reads them:
 
 - One directive per line; a \`\\\` at the very end of a line joins the next line (also inside a comment).
@@ -59,7 +65,7 @@ export function renderDirectiveReference(): string {
   for (const group of groups) {
     out.push(`### ${groupTitles[group]}`, '', '| Directive | Context | Default | Meaning |', '|---|---|---|---|');
     for (const spec of directiveSchema.filter((d) => d.group === group)) {
-      out.push(`| ${code(spec.syntax)} | ${contexts(spec)} | ${cell(defaultText(spec))} | ${cell(spec.doc)} |`);
+      out.push(`| ${code(spec.syntax)} | ${contexts(spec)} | ${cell(defaultText(spec))} | ${cell(meaning(spec))} |`);
     }
     out.push('');
   }

@@ -2,13 +2,15 @@
 import type { DiagnosticSink } from './diagnostics.js';
 import { globToRegExp } from './include.js';
 import type { LocationMatch } from './model.js';
+import { translatePcre } from './pcre.js';
 import type { ResolvedNode } from './tree.js';
 
 export const sameMatch = (a: LocationMatch, b: LocationMatch): boolean =>
   a.kind === 'prefix' ? b.kind === 'prefix' && a.path === b.path : b.kind === 'regex' && a.source === b.source;
 
-/** Reports a wrong form or a regular expression that does not compile, and returns undefined. */
-export function parseLocationMatch(node: ResolvedNode, sink: DiagnosticSink): LocationMatch | undefined {
+/** Reports a wrong form or a regular expression wsgate cannot use, and returns undefined.
+ *  `endpoint`: the section serves WebSocket (else wsgate ignores it, so PCRE-only syntax is only a warning). */
+export function parseLocationMatch(node: ResolvedNode, sink: DiagnosticSink, endpoint: boolean): LocationMatch | undefined {
   const isMatch = node.name.toLowerCase() === 'locationmatch';
   const [a, b] = node.args;
   const regexForm = isMatch ? node.args.length === 1 : node.args.length === 2 && a === '~';
@@ -24,11 +26,22 @@ export function parseLocationMatch(node: ResolvedNode, sink: DiagnosticSink): Lo
     if (!/[*?[]/.test(source)) return { kind: 'prefix', path: source };
     return { kind: 'regex', source, regex: globToRegExp(source) };
   }
-  const caseless = source.startsWith('(?i)');
-  try {
-    return { kind: 'regex', source, regex: new RegExp(caseless ? source.slice(4) : source, caseless ? 'i' : '') };
-  } catch (err) {
-    sink.error('CONFIG_VALUE', loc, `regular expression '${source}' does not compile: ${(err as Error).message}`);
+  const translated = translatePcre(source);
+  if (translated.kind === 'broken') {
+    // Apache's PCRE refuses it too: always an error, as `apache2 -t` would report.
+    sink.error('CONFIG_VALUE', loc, `regular expression '${source}' does not compile: ${translated.reason}`);
     return undefined;
   }
+  let reason = translated.kind === 'unsupported' ? translated.reason : '';
+  if (translated.kind === 'ok') {
+    try {
+      return { kind: 'regex', source, regex: new RegExp(translated.source, translated.flags) };
+    } catch (err) {
+      reason = (err as Error).message;
+    }
+  }
+  const what = `regular expression '${source}' uses PCRE syntax wsgate cannot match with a JavaScript RegExp: ${reason}`;
+  if (endpoint) sink.error('CONFIG_VALUE', loc, `${what}; rewrite it for this WebSocket endpoint`);
+  else sink.warning('CONFIG_VALUE', loc, `${what}; this <${node.name}> is not a WebSocket endpoint, so wsgate ignores it`);
+  return undefined;
 }

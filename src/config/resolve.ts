@@ -6,11 +6,12 @@ import type { DiagnosticSink } from './diagnostics.js';
 import { parseLocationMatch, sameMatch } from './location-match.js';
 import type { EndpointConfig, GatewayConfig, HandlerSpec, LocationMatch, VirtualHostConfig } from './model.js';
 import { realPath } from './paths.js';
+import { RemoteIpSetting } from './remote-ip.js';
 import { argumentCountProblem, defaultEndpointSettings, findDirective, type DirectiveContext, type DirectiveSpec, type ModelDirective } from './schema.js';
 import { combine, mergeSettings, type Overrides } from './settings.js';
 import { misspeltDirective } from './suggest.js';
 import type { ResolvedNode, TreeResult } from './tree.js';
-import { parseAddressOrCidr, parseHostPort, parseLogLevel, parseOctalMode, ValueError } from './values.js';
+import { parseHostPort, parseLogLevel, parseOctalMode, ValueError } from './values.js';
 
 interface VhostScope {
   config: VirtualHostConfig;
@@ -61,6 +62,7 @@ export class ModelBuilder {
   private readonly config: GatewayConfig;
   private readonly pending: PendingEndpoint[] = [];
   private readonly settingsOnly: SettingsOnlyLocation[] = [];
+  private readonly remoteIp: RemoteIpSetting;
   private order = 0;
 
   constructor(
@@ -85,6 +87,7 @@ export class ModelBuilder {
       control: { socket: undefined, listen: undefined, token: undefined },
       ignored: [],
     };
+    this.remoteIp = new RemoteIpSetting(this.config.remoteIp, sink);
   }
 
   build(): GatewayConfig {
@@ -113,33 +116,38 @@ export class ModelBuilder {
     }
   }
 
-  private nestingError(node: ResolvedNode, frame: Frame): boolean {
+  /** Reports a misplaced <VirtualHost>/<Location> once. Its body is then checked as if the section
+   *  were where it belongs (its own mistakes still count), but it serves nothing. */
+  private misplaced(node: ResolvedNode, frame: Frame): boolean {
     const inside = frame.foreign ?? (frame.context === 'location' ? 'Location' : frame.context === 'vhost' ? 'VirtualHost' : undefined);
     const allowed = node.name.toLowerCase() === 'virtualhost' ? frame.context === 'server' : frame.context === 'server' || frame.context === 'vhost';
     if (allowed) return false;
     this.sink.error('CONFIG_CONTEXT', node.loc, `<${node.name}> cannot occur within <${inside ?? '?'}> section`);
-    this.walk(node.children ?? [], { ...frame, context: 'foreign', foreign: inside });
     return true;
   }
 
   private virtualHost(node: ResolvedNode, frame: Frame): void {
-    if (this.nestingError(node, frame)) return;
+    const misplaced = this.misplaced(node, frame);
     if (node.args.length === 0) this.sink.error('CONFIG_SYNTAX', node.loc, '<VirtualHost> needs at least one address, e.g. <VirtualHost *:80>');
     const config: VirtualHostConfig = { addresses: node.args, serverName: undefined, serverAliases: [], isMain: false, tls: false, loc: node.loc };
-    this.config.virtualHosts.push(config);
+    if (!misplaced) this.config.virtualHosts.push(config);
     this.walk(node.children ?? [], { context: 'vhost', foreign: undefined, vhost: { config, overrides: {} }, location: undefined });
   }
 
   private location(node: ResolvedNode, frame: Frame): void {
-    if (this.nestingError(node, frame)) return;
-    const scope: LocationScope = { match: parseLocationMatch(node, this.sink), loc: node.loc, overrides: {}, handler: undefined, marker: undefined, misspelt: false };
+    const misplaced = this.misplaced(node, frame);
+    const scope: LocationScope = { match: undefined, loc: node.loc, overrides: {}, handler: undefined, marker: undefined, misspelt: false };
     this.walk(node.children ?? [], { context: 'location', foreign: undefined, vhost: frame.vhost, location: scope });
+    // Read after the body: whether a regex wsgate cannot run matters depends on the section serving WebSocket.
+    scope.match = parseLocationMatch(node, this.sink, scope.marker !== undefined || scope.handler !== undefined);
     const { match, handler, marker } = scope;
     if (scope.misspelt && (!handler || !marker)) return;
     if (handler && !marker) {
       this.sink.error('CONFIG_DIRECTIVE', handler.loc, 'WebSocketHandler without `SetHandler websocket-handler` in this <Location>: mod_websocket needs both');
     } else if (marker && !handler) {
       this.sink.error('CONFIG_DIRECTIVE', marker, 'SetHandler websocket-handler without a WebSocketHandler in this <Location>: add `WebSocketHandler PATH INIT` or `WebSocketHandler PATH.js`');
+    } else if (misplaced) {
+      return; // checked, but Apache would not start: it serves nothing
     } else if (handler && match) {
       this.pending.push({ vhost: frame.vhost, location: { ...scope, match, handler }, order: this.order++ });
     } else if (!handler && match && Object.keys(scope.overrides).length > 0) {
@@ -239,11 +247,8 @@ export class ModelBuilder {
         return;
       }
       case 'remoteIp.header':
-        c.remoteIp.header = a;
-        return;
       case 'remoteIp.trustedProxies':
-        c.remoteIp.trustedProxies.push(...node.args.map((v, i) => parseAddressOrCidr(v, i)));
-        return;
+        return this.remoteIp.apply(spec, node, frame.context === 'vhost');
       case 'control.socket': {
         const mode = node.args[1] === undefined ? 0o660 : parseOctalMode(node.args[1], spec.name);
         c.control.socket = { path: realPath(a, node.serverRoot, this.sysroot), mode, loc: node.loc };

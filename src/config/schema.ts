@@ -65,6 +65,9 @@ export interface ModelDirective extends DirectiveBase {
   defaultText: string | undefined;
   /** Where outside `contexts` the directive is Apache's business and silently ignored (e.g. LogLevel in a vhost). */
   ignoredElsewhere: boolean;
+  /** Accepted in a <VirtualHost> as Apache does, but wsgate keeps one server-wide value: a vhost's
+   *  line is merged into it, with a warning (client-address trust is decided before the vhost). */
+  serverWide: boolean;
 }
 
 export type DirectiveSpec = AnyEndpointDirective | ModelDirective;
@@ -141,9 +144,9 @@ function model(
   contexts: readonly DirectiveContext[],
   args: { min: number; max: number },
   doc: string,
-  extra: { defaultText?: string; ignoredElsewhere?: boolean } = {},
+  extra: { defaultText?: string; ignoredElsewhere?: boolean; serverWide?: boolean } = {},
 ): ModelDirective {
-  return { kind: 'model', name, syntax, sets, group, contexts, args, doc, defaultText: extra.defaultText, ignoredElsewhere: extra.ignoredElsewhere ?? false };
+  return { kind: 'model', name, syntax, sets, group, contexts, args, doc, defaultText: extra.defaultText, ignoredElsewhere: extra.ignoredElsewhere ?? false, serverWide: extra.serverWide ?? false };
 }
 
 const location: readonly DirectiveContext[] = ['location'];
@@ -174,12 +177,12 @@ export const modelDirectives: readonly ModelDirective[] = [
   model('LogLevel', 'LogLevel [MODULE:]LEVEL...', 'logLevel', 'apache', serverOnly, list,
     'First bare level, mapped to pino: emerg/alert/crit → fatal, error, warn, notice/info → info, debug, trace1–8 → trace. Elsewhere than the main server it is Apache’s and ignored.',
     { defaultText: 'info', ignoredElsewhere: true }),
-  model('RemoteIPHeader', 'RemoteIPHeader HEADER', 'remoteIp.header', 'remoteip', serverOnly, one,
-    'Header holding the client address set by trusted proxies, e.g. X-Forwarded-For.', { defaultText: 'none: the TCP peer' }),
-  model('RemoteIPInternalProxy', 'RemoteIPInternalProxy ADDR|CIDR...', 'remoteIp.trustedProxies', 'remoteip', serverOnly, list,
-    'Proxies whose RemoteIPHeader is believed. Repeatable.'),
-  model('RemoteIPTrustedProxy', 'RemoteIPTrustedProxy ADDR|CIDR...', 'remoteIp.trustedProxies', 'remoteip', serverOnly, list,
-    'Same as RemoteIPInternalProxy for wsgate. Repeatable.'),
+  model('RemoteIPHeader', 'RemoteIPHeader HEADER', 'remoteIp.header', 'remoteip', serverAndVhost, one,
+    'Header holding the client address set by trusted proxies, e.g. X-Forwarded-For. Virtual hosts cannot use different headers.', { defaultText: 'none: the TCP peer', serverWide: true }),
+  model('RemoteIPInternalProxy', 'RemoteIPInternalProxy ADDR|CIDR...', 'remoteIp.trustedProxies', 'remoteip', serverAndVhost, list,
+    'Proxies whose RemoteIPHeader is believed. Repeatable.', { serverWide: true }),
+  model('RemoteIPTrustedProxy', 'RemoteIPTrustedProxy ADDR|CIDR...', 'remoteIp.trustedProxies', 'remoteip', serverAndVhost, list,
+    'Same as RemoteIPInternalProxy for wsgate. Repeatable.', { serverWide: true }),
   model('WebSocketControlSocket', 'WebSocketControlSocket PATH [MODE]', 'control.socket', 'control', serverOnly, { min: 1, max: 2 },
     'UNIX socket of the control (push) channel, relative to ServerRoot; MODE is octal.', { defaultText: 'none; MODE 0660' }),
   model('WebSocketControlListen', 'WebSocketControlListen [ADDRESS:]PORT', 'control.listen', 'control', serverOnly, one,
@@ -220,7 +223,7 @@ export function argumentCountProblem(spec: DirectiveSpec, n: number): string | u
 export const sectionDocs: readonly { syntax: string; doc: string }[] = [
   { syntax: '<VirtualHost ADDR...>', doc: 'A virtual host; ServerName/ServerAlias pick it. Per-endpoint settings here apply to its Locations.' },
   { syntax: '<Location PATH>', doc: 'URL-path prefix match, as Apache. A PATH with wildcards (`*`, `?`, `[…]`) matches the whole path, like fnmatch.' },
-  { syntax: '<Location ~ REGEX>, <LocationMatch REGEX>', doc: 'Regular-expression match on the URL path.' },
+  { syntax: '<Location ~ REGEX>, <LocationMatch REGEX>', doc: 'Regular-expression match on the URL path, in Apache’s PCRE syntax. PCRE-only forms with an exact JavaScript equivalent are translated (`(?i:…)`, `a++`, `(?>…)`, `[[:alpha:]]`, `\\Q…\\E`, `\\A`, `\\z`, …); one wsgate cannot run is an error in a WebSocket endpoint and a warning elsewhere (wsgate ignores those sections).' },
   { syntax: '<IfModule [!]MODULE>', doc: 'MODULE is `mod_x.c` or `x_module`; true when a LoadModule line before it loaded it, or for mod_websocket.c, mod_websocket_draft76.c and mod_remoteip.c (provided by wsgate).' },
   { syntax: '<IfDefine [!]NAME>', doc: 'True when NAME was defined by Define or `wsgate check -D NAME`.' },
   { syntax: '<Directory>, <Files>, <Proxy>, <If>, …', doc: 'Apache’s; read and ignored. wsgate routes by URL only, so WebSocket directives inside them are errors.' },

@@ -48,7 +48,12 @@ function toArg(token: IToken, src: LogicalSource, sink: DiagnosticSink): Arg {
 
 interface OpenSection {
   node: SyntaxNode & { children: SyntaxNode[] };
+  /** The tag as written when it was split (`<Location/x>` → Location): its own close also matches. */
+  written?: string;
 }
+
+/** `<Location/x>`: a section name glued to its argument (Apache reads one unknown name '<Location/x'). */
+const gluedName = /^([A-Za-z][A-Za-z0-9_]*)([^A-Za-z0-9_].*)$/s;
 
 export function parseConfigText(raw: string, file: string): ParsedFile {
   const src = toLogicalSource(raw, file);
@@ -65,22 +70,55 @@ export function parseConfigText(raw: string, file: string): ParsedFile {
       container().push({ name: parsed.head.image, args, loc });
       return;
     }
-    const first = parsed.trailing[0];
-    if (first) sink.warning('CONFIG_SYNTAX', src.locate(first.startOffset), "text after the closing '>' is ignored (as Apache does)");
     if (parsed.kind === 'open') {
-      const name = parsed.head.image.slice(1);
-      if (name === '') {
+      trailingText(parsed);
+      const written = parsed.head.image.slice(1);
+      if (written === '') {
         sink.error('CONFIG_SYNTAX', loc, "expected a section name right after '<' (e.g. <Location /path>)");
         return;
       }
+      // Apache refuses '<Location/x' as an unknown directive; read it as meant so its body and its
+      // closing tag do not produce follow-on errors.
+      const glued = gluedName.exec(written);
+      const name = glued?.[1] ?? written;
+      if (glued) {
+        const restOffset = parsed.head.startOffset + 1 + name.length;
+        const rest = glued[2] ?? '';
+        sink.error('CONFIG_SYNTAX', src.locate(restOffset), `expected a blank between <${name} and '${rest}': Apache reads <${written}> as an unknown section; write <${name} ${rest}>`);
+        args.unshift({ value: rest, quoted: false, loc: src.locate(restOffset) });
+      }
       const node = { name, args, loc, children: [] as SyntaxNode[] };
       container().push(node);
-      stack.push({ node });
+      stack.push({ node, written: glued ? written : undefined });
       return;
     }
     const closing = parsed.head.image.slice(2);
-    if (closing === '') sink.error('CONFIG_SYNTAX', loc, "expected a section name right after '</' (e.g. </Location>)");
-    else closeSection(closing, args, loc);
+    if (closing === '') {
+      sink.error('CONFIG_SYNTAX', loc, "expected a section name right after '</' (e.g. </Location>)");
+      return;
+    }
+    closeTagShape(parsed, closing);
+    closeSection(closing, args, loc);
+  };
+
+  const trailingText = (parsed: ParsedLine): void => {
+    const first = parsed.trailing[0];
+    if (first) sink.warning('CONFIG_SYNTAX', src.locate(first.startOffset), "text after the closing '>' is ignored (as Apache does)");
+  };
+
+  /** Apache reads a closing tag as ONE word that must end in '>': `</Location >` and `</Location>x` are errors. */
+  const closeTagShape = (parsed: ParsedLine, name: string): void => {
+    const { head, gt, args } = parsed;
+    if (!gt) return; // the missing '>' was reported
+    const headEnd = head.startOffset + head.image.length;
+    const first = parsed.trailing[0];
+    if (args.length === 0 && gt.startOffset !== headEnd) {
+      sink.error('CONFIG_SYNTAX', src.locate(headEnd), `expected '>' right after </${name}: Apache allows no blank inside a closing tag`);
+    } else if (first && first.startOffset === gt.startOffset + 1) {
+      sink.error('CONFIG_SYNTAX', src.locate(first.startOffset), `unexpected '${first.image}' right after </${name}>: Apache reads it as part of the tag; put a blank before it or remove it`);
+      return;
+    }
+    trailingText(parsed);
   };
 
   const closeSection = (name: string, args: Arg[], loc: SourceLocation): void => {
@@ -91,15 +129,18 @@ export function parseConfigText(raw: string, file: string): ParsedFile {
       sink.error('CONFIG_SYNTAX', loc, `</${name}> without matching <${name}> section`);
       return;
     }
-    if (open.node.name.toLowerCase() === name.toLowerCase()) {
+    const lower = name.toLowerCase();
+    const closes = (s: OpenSection): boolean => s.node.name.toLowerCase() === lower || s.written?.toLowerCase() === lower;
+    if (closes(open)) {
       stack.pop();
       return;
     }
     const o = open.node;
     sink.error('CONFIG_SYNTAX', loc, `expected </${o.name}> (to close <${o.name}> from line ${o.loc.line}) but found </${name}>`);
-    // Resynchronise: if an outer section has this name, the inner ones end here too.
-    const outer = stack.findLastIndex((s) => s.node.name.toLowerCase() === name.toLowerCase());
-    if (outer >= 0) stack.length = outer;
+    // Resynchronise so that one mistake gives one error: if an outer section has this name, the
+    // inner ones were left open and end here too; otherwise the tag was meant for the innermost one.
+    const outer = stack.findLastIndex(closes);
+    stack.length = outer >= 0 ? outer : stack.length - 1;
   };
 
   let lineTokens: IToken[] = [];

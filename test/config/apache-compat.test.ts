@@ -40,6 +40,21 @@ const cases: { text: string; error: boolean }[] = [
   { text: 'Include empty/*.conf', error: true },
   { text: 'Include nodir/*.conf', error: true },
   { text: 'Include nothing.conf', error: true },
+  // PCRE-only syntax wsgate translates, or only warns about outside WebSocket endpoints.
+  { text: '<LocationMatch "^/a++b">\n</LocationMatch>', error: false },
+  { text: '<LocationMatch "(?i:^/ws)/[[:digit:]]+">\n</LocationMatch>', error: false },
+  { text: '<LocationMatch "(?|a|b)">\n</LocationMatch>', error: false },
+  { text: '<LocationMatch "[[:foo:]]">\n</LocationMatch>', error: true },
+  { text: '<Location ~ "a**">\n</Location>', error: true },
+  // Tag shapes.
+  { text: '<Location/x>\n</Location/x>', error: true },
+  { text: '<Location/x>\n</Location>', error: true },
+  { text: '<Location /x>\n</LOCATION >', error: true },
+  { text: '<Location /x>\n</Location>#c', error: true },
+  { text: '<Location /x>\n</Location> # c', error: false },
+  // mod_remoteip in a virtual host (not in a Location).
+  { text: '<VirtualHost *:80>\nRemoteIPHeader X-Forwarded-For\nRemoteIPInternalProxy 10.0.0.0/8\nRemoteIPTrustedProxy 192.168.0.1\n</VirtualHost>', error: false },
+  { text: '<Location /x>\nRemoteIPHeader X-Forwarded-For\n</Location>', error: true },
 ];
 
 describe.skipIf(apache === undefined)('agreement with apache2 -t (skipped: apache2 is not installed)', () => {
@@ -50,6 +65,7 @@ describe.skipIf(apache === undefined)('agreement with apache2 -t (skipped: apach
       `ServerRoot ${root}`,
       'LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so',
       'LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so',
+      'LoadModule remoteip_module /usr/lib/apache2/modules/mod_remoteip.so',
       `ErrorLog ${join(root, 'logs', 'error.log')}`,
       'ServerName localhost',
       'Listen 127.0.0.1:1',

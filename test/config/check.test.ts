@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { check } from '../../src/cli/check.js';
+import { defaultConfigFile } from '../../src/config/default-file.js';
 import { captureIO, fixtureTree, tempTree } from './helpers.js';
 
 describe('wsgate check', () => {
@@ -27,6 +28,19 @@ describe('wsgate check', () => {
       'bad.conf:6:1: </VirtualHost> without matching <VirtualHost> section',
       '',
     ]);
+  });
+
+  test('without -f and without ./conf/wsgate.conf: the config shipped with wsgate, as serve uses', async () => {
+    const shipped = join(import.meta.dirname, '..', '..', 'conf', 'wsgate.conf');
+    expect(defaultConfigFile(tempTree({}))).toBe(shipped);
+    const { io, out, err } = captureIO(tempTree({}));
+    expect(await check(['--verbose'], io)).toBe(0);
+    expect(err()).toBe('');
+    // Paths outside the working directory are printed in full: the endpoints come from the shipped file.
+    expect(out()).toContain(`  main server /echo -> js ${join(shipped, '..', '..', 'handlers', 'echo.mjs')} [`);
+    expect(out().endsWith('Syntax OK\n')).toBe(true);
+    const local = tempTree({ 'conf/wsgate.conf': 'Listen 8080\n' });
+    expect(defaultConfigFile(local)).toBe(join(local, 'conf', 'wsgate.conf'));
   });
 
   test('a missing file, and usage errors, exit 1', async () => {

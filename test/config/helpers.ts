@@ -17,8 +17,8 @@ const placeholderPlugins = [
   'debian/usr/lib/apache2/modules/mod_websocket_dumb_increment.so',
   'macos/usr/libexec/apache2/mod_websocket_echo.so',
   'macos/usr/libexec/apache2/mod_websocket_dumb_increment.so',
-  'windows/modules/mod_websocket_echo.dll',
-  'windows/modules/mod_websocket_dumb_increment.dll',
+  'windows/modules/mod_websocket_echo.so',
+  'windows/modules/mod_websocket_dumb_increment.so',
 ];
 
 const created: string[] = [];

@@ -160,8 +160,44 @@ describe('endpoints', () => {
       '1:1 error <Location> takes <Location PATH> or <Location ~ REGEX>, got 0 arguments',
       '3:1 error <Location> takes <Location PATH> or <Location ~ REGEX>, got 1 argument',
       '5:1 error <LocationMatch> takes <LocationMatch REGEX>, got 2 arguments',
-      "7:16 error regular expression '(' does not compile: Invalid regular expression: /(/: Unterminated group",
+      "7:16 error regular expression '(' does not compile: missing closing parenthesis",
     ]);
+  });
+
+  test('PCRE-only regexes are translated; one wsgate cannot run is an error only in a WebSocket endpoint', () => {
+    const text = [
+      '<LocationMatch "(?i:^/WS)/[[:digit:]]++$">', 'SetHandler websocket-handler', 'WebSocketHandler h/echo.mjs', '</LocationMatch>',
+      '<LocationMatch "^/static/(?|a|b)">', 'Require all granted', '</LocationMatch>',
+      '<Location ~ "^/(?|x|y)">', 'SetHandler websocket-handler', 'WebSocketHandler h/echo.mjs', '</Location>',
+      '<LocationMatch "a**">', '</LocationMatch>',
+    ].join('\n');
+    const { config, diagnostics } = load(text);
+    const regex = config.endpoints[0]?.match.kind === 'regex' ? config.endpoints[0].match.regex : undefined;
+    expect(['/ws/12', '/WS/3', '/ws/x'].map((p) => regex?.test(p))).toEqual([true, true, false]);
+    expect(config.endpoints).toHaveLength(1);
+    const cannot = "uses PCRE syntax wsgate cannot match with a JavaScript RegExp: branch reset groups (?|…)";
+    expect(brief(diagnostics)).toEqual([
+      `5:16 warning regular expression '^/static/(?|a|b)' ${cannot}; this <LocationMatch> is not a WebSocket endpoint, so wsgate ignores it`,
+      `8:13 error regular expression '^/(?|x|y)' ${cannot}; rewrite it for this WebSocket endpoint`,
+      "12:16 error regular expression 'a**' does not compile: quantifier does not follow a repeatable item",
+    ]);
+  });
+
+  test('a misplaced <Location> or <VirtualHost> is one error; its body is checked as if in place, and serves nothing', () => {
+    const text = [
+      '<Location /a>', '<Location /b>', 'SetHandler websocket-handler', 'WebSocketHandler h/echo.mjs', 'MaxMessageSize 5', 'MaxMessageSize 64M', '</Location>', '</Location>',
+      '<Directory /x>', '<Location /c>', 'SupportDraft75 On', '</Location>', '</Directory>',
+      '<VirtualHost *:80>', '<VirtualHost *:81>', 'ServerName inner.test', '</VirtualHost>', '</VirtualHost>',
+    ].join('\n');
+    const { config, diagnostics } = load(text);
+    expect(brief(diagnostics)).toEqual([
+      '2:1 error <Location> cannot occur within <Location> section',
+      "6:16 error MaxMessageSize takes a plain number of bytes, not '64M' (mod_websocket read '64M' as 64 bytes); write 67108864 for 64MiB",
+      '10:1 error <Location> cannot occur within <Directory> section',
+      '15:1 error <VirtualHost> cannot occur within <VirtualHost> section',
+    ]);
+    expect(config.endpoints).toEqual([]);
+    expect(config.virtualHosts.map((v) => v.addresses)).toEqual([['*:80']]);
   });
 
   test('settings-only <Location> blocks with the same match merge in file order, as Apache merges sections', () => {
@@ -240,6 +276,29 @@ describe('values', () => {
     });
     expect(config.remoteIp).toEqual({ header: 'X-Forwarded-For', trustedProxies: ['10.0.0.0/8', '::1', '192.168.1.1'] });
     expect(load('WebSocketControlSocket s\n').config.control.socket?.mode).toBe(0o660);
+  });
+
+  test('mod_remoteip directives in a <VirtualHost> apply to all hosts, with a warning at each line', () => {
+    const text = 'RemoteIPHeader X-Forwarded-For\n<VirtualHost *:80>\nRemoteIPHeader x-forwarded-for\nRemoteIPInternalProxy 10.0.0.0/8\nRemoteIPTrustedProxy 192.168.0.1\n</VirtualHost>\nRemoteIPTrustedProxy ::1\n';
+    const { config, diagnostics } = load(text);
+    const serverWide = 'in <VirtualHost>: wsgate applies it to all virtual hosts (client-address trust is server-wide)';
+    expect(brief(diagnostics)).toEqual([
+      `3:1 warning RemoteIPHeader ${serverWide}`,
+      `4:1 warning RemoteIPInternalProxy ${serverWide}`,
+      `5:1 warning RemoteIPTrustedProxy ${serverWide}`,
+    ]);
+    expect(config.remoteIp).toEqual({ header: 'x-forwarded-for', trustedProxies: ['10.0.0.0/8', '192.168.0.1', '::1'] });
+    expect(load('RemoteIPHeader A\nRemoteIPHeader B\n')).toMatchObject({ diagnostics: [], config: { remoteIp: { header: 'B' } } });
+  });
+
+  test('different RemoteIPHeader values across hosts cannot all be honoured; in a <Location> it is refused, as Apache does', () => {
+    const text = '<VirtualHost *:80>\nRemoteIPHeader X-Forwarded-For\n</VirtualHost>\n<VirtualHost *:81>\nRemoteIPHeader X-Real-IP\n</VirtualHost>\nRemoteIPHeader X-Client-IP\n<Location /x>\nRemoteIPHeader X\n</Location>\n';
+    const conflict = (header: string) => `RemoteIPHeader ${header} conflicts with RemoteIPHeader X-Forwarded-For (line 2 of ${join(root, 'w.conf')}): wsgate reads one header for all virtual hosts`;
+    expect(errorsOf(text).filter((d) => !d.includes('warning'))).toEqual([
+      `5:16 error ${conflict('X-Real-IP')}`,
+      `7:16 error ${conflict('X-Client-IP')}`,
+      '9:1 error RemoteIPHeader is not allowed in <Location>/<LocationMatch>; it belongs in the main server config, <VirtualHost>',
+    ]);
   });
 
   test('control and remote IP errors', () => {

@@ -98,6 +98,34 @@ describe('sections', () => {
     ]);
   });
 
+  test('a mismatched closing tag closes the innermost section: one mistake, one error, no follow-ons', () => {
+    const text = '<Location /a>\nSetHandler server-status\n</LocationMatch>\nServerName x\n<Location /b>\n</Location>\nServerName y\n';
+    expect(parse(text).nodes.map((n) => n.name)).toEqual(['Location', 'ServerName', 'Location', 'ServerName']);
+    expect(brief(loadConfigText(text, 't.conf', { env: {} }).diagnostics)).toEqual([
+      '3:1 error expected </Location> (to close <Location> from line 1) but found </LocationMatch>',
+    ]);
+  });
+
+  test('closing tags are one word ending in > and section names are followed by a blank, as Apache reads them', () => {
+    const text = [
+      '<Location /a>', '</LOCATION >', //        1-2: blank before >
+      '<Location /b>', '</Location>#c', //       3-4: text glued to >
+      '<Location /c>', '</Location> # ok', //    5-6: Apache ignores it
+      '<Location/d>', '</Location>', //          7-8: no blank after the name
+      '<Location/e>', '</Location/e>', //        9-10: closed as written
+    ].join('\n');
+    const { nodes, diagnostics } = parse(text);
+    expect(brief(diagnostics)).toEqual([
+      "2:11 error expected '>' right after </LOCATION: Apache allows no blank inside a closing tag",
+      "4:12 error unexpected '#c' right after </Location>: Apache reads it as part of the tag; put a blank before it or remove it",
+      "6:13 warning text after the closing '>' is ignored (as Apache does)",
+      "7:10 error expected a blank between <Location and '/d': Apache reads <Location/d> as an unknown section; write <Location /d>",
+      "9:10 error expected a blank between <Location and '/e': Apache reads <Location/e> as an unknown section; write <Location /e>",
+    ]);
+    // Each error is reported once and the section is still read as meant.
+    expect(nodes.map((n) => `${n.name} ${args(n)?.join(' ')} ${n.args[0]?.loc.column}`)).toEqual(['Location /a 11', 'Location /b 11', 'Location /c 11', 'Location /d 10', 'Location /e 10']);
+  });
+
   test('a bare < or </ is one error each', () => {
     expect(brief(parse('<\n  </\n').diagnostics)).toEqual([
       "1:1 error expected a section name right after '<' (e.g. <Location /path>)",

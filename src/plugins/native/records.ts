@@ -24,8 +24,10 @@ export interface RecordTarget {
 export type TargetLookup = (token: number) => RecordTarget | undefined;
 
 /** Dispatches the records in `buf[0, used)`. With `owned`, payloads are views of buf (not reused by
- *  the caller); otherwise they are copied out of the scratch buffer. */
-export function dispatchRecords(buf: Buffer, used: number, owned: boolean, lookup: TargetLookup): void {
+ *  the caller); otherwise buf is the reused scratch buffer, and the batch is copied out once so that
+ *  its payloads can be views of the copy (one allocation and copy per batch, not per message). */
+export function dispatchRecords(scratch: Buffer, used: number, owned: boolean, lookup: TargetLookup): void {
+  const buf = owned ? scratch : Buffer.from(scratch.subarray(0, used));
   let at = 0;
   while (at + RECORD_HEADER_SIZE <= used) {
     const token = buf.readUInt32LE(at);
@@ -39,13 +41,6 @@ export function dispatchRecords(buf: Buffer, used: number, owned: boolean, looku
       target.disconnected();
       continue;
     }
-    let payload: Buffer;
-    if (owned) {
-      payload = buf.subarray(start, at);
-    } else {
-      payload = Buffer.allocUnsafe(length);
-      buf.copy(payload, 0, start, at);
-    }
-    target.deliver(type, payload);
+    target.deliver(type, buf.subarray(start, at));
   }
 }
