@@ -16,10 +16,12 @@ export interface BlockContext {
 /** The endpoint as the config names it ('/echo', or a LocationMatch's regex). */
 export const endpointName: (endpoint: EndpointConfig) => string = locationName;
 
+/** A wildcard <Location> becomes a <LocationMatch> on its anchored regex: mod_proxy would take the
+ *  pattern of a wildcard <Location> as a literal path prefix. */
 function sectionOpen(endpoint: EndpointConfig): string {
-  return endpoint.match.kind === 'prefix'
-    ? `<Location ${quoteArg(endpoint.match.path)}>`
-    : `<LocationMatch ${quoteArg(endpoint.match.source)}>`;
+  const { match } = endpoint;
+  if (match.kind === 'prefix') return `<Location ${quoteArg(match.path)}>`;
+  return `<LocationMatch ${quoteArg(match.wildcard ? match.regex.source : match.source)}>`;
 }
 
 function sectionClose(endpoint: EndpointConfig): string {

@@ -24,7 +24,7 @@ export function parseLocationMatch(node: ResolvedNode, sink: DiagnosticSink, end
   if (!regexForm) {
     // Apache matches a <Location> path containing wildcards with fnmatch, over the whole path.
     if (!/[*?[]/.test(source)) return { kind: 'prefix', path: source };
-    return { kind: 'regex', source, regex: globToRegExp(source) };
+    return { kind: 'regex', source, regex: globToRegExp(source), wildcard: true };
   }
   const translated = translatePcre(source);
   if (translated.kind === 'broken') {

@@ -49,8 +49,9 @@ export interface EndpointSettings {
 export type LocationMatch =
   /** `<Location PATH>`: Apache's prefix match (`/echo` also matches `/echo/x` and `/echoes`). */
   | { kind: 'prefix'; path: string }
-  /** `<LocationMatch REGEX>` or `<Location ~ REGEX>`. */
-  | { kind: 'regex'; source: string; regex: RegExp };
+  /** `<LocationMatch REGEX>` or `<Location ~ REGEX>`; with `wildcard`, a `<Location PATH>` whose PATH
+   *  has fnmatch wildcards (`/rooms/*`): `source` is that pattern as written, `regex` its anchored form. */
+  | { kind: 'regex'; source: string; regex: RegExp; wildcard?: true };
 
 export type HandlerSpec =
   /** `WebSocketHandler lib.so init_function` */

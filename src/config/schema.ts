@@ -101,7 +101,7 @@ export const endpointDirectives = {
   }),
   originCheck: setting('originCheck', {
     name: 'WebSocketOriginCheck', syntax: 'WebSocketOriginCheck Same|Trusted|Off', group: 'wsgate', default: 'same',
-    doc: 'Same: the Origin must match the Host; Trusted: it must be listed by WebSocketTrustedOrigin; Off: no check. Requests without Origin (non-browser clients) are allowed.',
+    doc: 'Same: the whole Origin (scheme://host:port) must be the page\'s own: the Host (or a trusted proxy\'s X-Forwarded-Host), scheme http, or https after a trusted X-Forwarded-Proto or in an SSLEngine vhost; Trusted: it must be one listed by WebSocketTrustedOrigin, nothing else; Off: no check. Requests without Origin (non-browser clients) are allowed. As the maintained mod_websocket fork.',
     parse: (a) => parseOriginCheck(first(a)),
   }),
   trustedOrigins: setting('trustedOrigins', {

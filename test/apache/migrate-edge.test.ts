@@ -19,12 +19,18 @@ describe('wsgate migrate: edge cases', () => {
     expect(result.endpoints.map((e) => e.config.match)).toEqual([
       { kind: 'regex', source: '^/feed/(a|b)$', regex: /^\/feed\/(a|b)$/ },
       { kind: 'prefix', path: '/bad' },
+      { kind: 'regex', source: '/rooms/*', regex: /^\/rooms\/[^/]*$/, wildcard: true },
     ]);
     const feed = result.endpoints[0]!.config;
     expect(feed.handler).toMatchObject({ kind: 'native', path: join(fixture, 'plugins/feed.so'), init: 'feed_init' });
     expect(feed.settings.originCheck).toBe('off');
     const conf = result.files.get('wsgate.conf') ?? '';
     expect(conf).toContain(`<LocationMatch ^/feed/(a|b)$>\n    SetHandler websocket-handler\n    WebSocketHandler ${join(fixture, 'plugins/feed.so')} feed_init\n    WebSocketOriginCheck Off\n</LocationMatch>`);
+  });
+
+  it('keeps a wildcard <Location> as such for wsgate, and anchors it for Apache', () => {
+    expect(result.files.get('wsgate.conf')).toContain('<Location /rooms/*>\n    SetHandler websocket-handler\n');
+    expect(result.files.get('apache/httpd.conf')).toContain('<LocationMatch "^\\/rooms\\/[^/]*$">');
   });
 
   it('reports each problem with file:line', () => {

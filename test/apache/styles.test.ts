@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBackend } from '../../src/apache/backend.js';
 import { generateApacheConfig } from '../../src/apache/generate.js';
 import { ProxyStyle, proxyStyles } from '../../src/apache/style.js';
+import { globToRegExp } from '../../src/config/include.js';
 import { ask, hixie76Exchange, openClient } from './clients.js';
 import { answersBeforeKey3, startHixieBackend } from './hixie-backend.js';
 import { configFor, jsEndpoint, probeHandler, runGateway } from './gateway.js';
@@ -12,10 +13,18 @@ import { apacheMissing, startHttpd, type Httpd } from './httpd.js';
 
 const prefixFor = (style: ProxyStyle): string => `/${style}`;
 
+/** `<Location /STYLE/wild/*>`: fnmatch over the whole path, as Apache. */
+function wildcardEndpoint(style: ProxyStyle) {
+  const pattern = `${prefixFor(style)}/wild/*`;
+  const endpoint = jsEndpoint(pattern, probeHandler);
+  return { ...endpoint, match: { kind: 'regex' as const, source: pattern, regex: globToRegExp(pattern), wildcard: true as const } };
+}
+
 function styleConfig(style: ProxyStyle) {
   return configFor([
     jsEndpoint(`${prefixFor(style)}/echo`, probeHandler),
     jsEndpoint(`^${prefixFor(style)}/rooms/[0-9]+$`, probeHandler, {}, true),
+    wildcardEndpoint(style),
   ]);
 }
 
@@ -58,11 +67,21 @@ describe.skipIf(apacheMissing)('each proxy style through Apache', () => {
       const room = await openClient(httpd.url(`${prefixFor(style)}/rooms/7`));
       expect(await ask(room, `room via ${style}`)).toBe(`room via ${style}`);
       room.ws.close();
+      const wild = await openClient(httpd.url(`${prefixFor(style)}/wild/7`));
+      expect(await ask(wild, `wildcard via ${style}`)).toBe(`wildcard via ${style}`);
+      wild.ws.close();
       const inVhost = await openClient(httpd.url(`${prefixFor(style)}/echo`), { headers: { Host: 'site.example' } });
       expect(await ask(inVhost, `vhost via ${style}`)).toBe(`vhost via ${style}`);
       inVhost.ws.close();
     });
   }
+
+  it('a wildcard <Location> captures only what it matches in Apache too (not /shop/proxy/wild-list.html)', async () => {
+    const res = await fetch(httpd.url('/shop/proxy/wild-list.html', 'http'));
+    await res.arrayBuffer();
+    // Apache's own 404 page (HTML), not the gateway's plain-text answer.
+    expect([res.status, res.headers.get('content-type')]).toEqual([404, 'text/html; charset=iso-8859-1']);
+  });
 
   it('proxy forwards plain HTTP to the gateway; wstunnel and rewrite forward only Upgrade requests', async () => {
     const plain = async (path: string): Promise<{ status: number; upgrade: string | null }> => {

@@ -23,7 +23,7 @@ const sections: Array<{ kind: NoteKind; title: string; empty: string }> = [
 
 function endpointLine(e: MergedEndpoint, where: ReportInput['where']): string {
   const m = e.config.match;
-  const path = m.kind === 'prefix' ? `<Location ${m.path}>` : `<LocationMatch ${m.source}>`;
+  const path = m.kind === 'prefix' || m.wildcard ? `<Location ${m.kind === 'prefix' ? m.path : m.source}>` : `<LocationMatch ${m.source}>`;
   const vhost = e.primary.vhost.isMain ? 'main server' : `<VirtualHost ${e.primary.vhost.addresses.join(' ')}>${e.primary.vhost.serverName ? ` ${e.primary.vhost.serverName}` : ''}`;
   const from = e.occurrences.map((o) => where(o.node.loc)).join(', ');
   const carried = e.settings.map((s) => `${s.name} ${s.args.join(' ')}`).join('; ');

@@ -6,6 +6,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { ResolvedNode } from '../../config/tree.js';
 import { findDirective } from '../../config/schema.js';
 import type { LocationMatch, SourceLocation } from '../../config/model.js';
+import { DiagnosticSink } from '../../config/diagnostics.js';
+import { parseLocationMatch } from '../../config/location-match.js';
 
 export interface FoundVhost {
   isMain: boolean;
@@ -91,17 +93,16 @@ function vhostOf(node: ResolvedNode): FoundVhost {
 
 const mainVhost: FoundVhost = { isMain: true, addresses: [], serverName: undefined, serverAliases: [], tls: false, loc: undefined };
 
+/** Read as wsgate reads it (wildcards, PCRE-only syntax), so the migrated config means the same.
+ *  A pattern wsgate cannot use is left to `wsgate check` of the written config to report. */
 function locationMatch(node: ResolvedNode): LocationMatch | undefined {
-  const [first, second] = node.args;
-  if (is(node, 'location') && first !== '~') return first === undefined ? undefined : { kind: 'prefix', path: first };
-  const source = is(node, 'locationmatch') ? first : second;
-  if (source === undefined) return undefined;
-  try {
-    return { kind: 'regex', source, regex: new RegExp(source) };
-  } catch {
-    return undefined;
-  }
+  const match = parseLocationMatch(node, new DiagnosticSink(), true);
+  if (match !== undefined) return match;
+  const source = is(node, 'locationmatch') ? node.args[0] : node.args[1];
+  return source === undefined ? undefined : { kind: 'regex', source, regex: NEVER };
 }
+
+const NEVER = /(?!)/;
 
 /** Per-Location directives of wsgate's schema (besides the handler itself). */
 function isGatewaySetting(node: ResolvedNode): boolean {

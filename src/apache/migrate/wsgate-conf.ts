@@ -14,7 +14,9 @@ export function formatListen(listen: ListenSpec): string {
 }
 
 function endpointLines(e: MergedEndpoint, where: (loc: MergedEndpoint['primary']['node']['loc']) => string): string[] {
-  const open = e.config.match.kind === 'prefix' ? `<Location ${configArg(e.config.match.path)}>` : `<LocationMatch ${configArg(e.config.match.source)}>`;
+  const { match } = e.config;
+  const open =
+    match.kind === 'prefix' ? `<Location ${configArg(match.path)}>` : match.wildcard ? `<Location ${configArg(match.source)}>` : `<LocationMatch ${configArg(match.source)}>`;
   const from = e.occurrences.map((o) => where(o.node.loc)).join(', ');
   return [
     `# from ${from}`,
@@ -24,7 +26,7 @@ function endpointLines(e: MergedEndpoint, where: (loc: MergedEndpoint['primary']
       `WebSocketHandler ${e.primary.handler.args.map(configArg).join(' ')}`,
       ...e.settings.flatMap((s) => renderDirective({ name: s.name, args: s.args })),
     ]),
-    e.config.match.kind === 'prefix' ? '</Location>' : '</LocationMatch>',
+    match.kind === 'prefix' || match.wildcard ? '</Location>' : '</LocationMatch>',
   ];
 }
 
