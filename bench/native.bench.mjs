@@ -7,7 +7,7 @@
 //    (test/fixtures/plugins/ticker.c, which embeds CLOCK_MONOTONIC = node's hrtime clock); delay
 //    from the thread's send() to the client's 'message', p50/p99/max. Baseline: a `ws` server with a
 //    50 ms timer per connection, delay from its ws.send() call.
-// Medians of WSGATE_BENCH_RUNS runs (default 3); WSGATE_NATIVE_BENCH_SECONDS (default 5) of ticks.
+// Medians of WSGATE_BENCH_RUNS runs (default 5), each after an untimed warm-up on the same connections; WSGATE_NATIVE_BENCH_SECONDS (default 5) of ticks.
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 
 const self = fileURLToPath(import.meta.url);
 const root = resolve(dirname(self), '..');
-const RUNS = Number(process.env.WSGATE_BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.WSGATE_BENCH_RUNS ?? 5);
 const TICK_SECONDS = Number(process.env.WSGATE_NATIVE_BENCH_SECONDS ?? 5);
 const TICK_CONNECTIONS = Number(process.env.WSGATE_NATIVE_BENCH_CONNECTIONS ?? 1000);
 const TICK_MS = 50;
@@ -108,15 +108,19 @@ function bounded(promise, what) {
   ]);
 }
 
+// Each case first runs once untimed on the same connections: the timed run measures the steady
+// state (warm JIT, allocated connection state) of every server alike, not its first messages.
 async function sequential(url, size) {
   const ws = await open(url);
   const payload = Buffer.alloc(size.bytes, 0x61);
-  const started = process.hrtime.bigint();
-  await bounded(new Promise((done) => {
+  const roundTrips = () => bounded(new Promise((done) => {
     let left = size.sequential;
     ws.on('message', () => (--left === 0 ? done() : ws.send(payload)));
     ws.send(payload);
-  }), 'sequential');
+  }).finally(() => ws.removeAllListeners('message')), 'sequential');
+  await roundTrips();
+  const started = process.hrtime.bigint();
+  await roundTrips();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   ws.terminate();
   return size.sequential / seconds;
@@ -126,14 +130,17 @@ async function pipelined(url, size) {
   const clients = await Promise.all(Array.from({ length: PIPELINE_CONNECTIONS }, () => open(url)));
   const payload = Buffer.alloc(size.bytes, 0x62);
   const total = PIPELINE_CONNECTIONS * size.pipelined;
-  const started = process.hrtime.bigint();
-  await bounded(new Promise((done) => {
+  const burst = () => bounded(new Promise((done) => {
     let left = total;
     for (const ws of clients) {
+      ws.removeAllListeners('message');
       ws.on('message', () => --left === 0 && done());
       for (let i = 0; i < size.pipelined; i++) ws.send(payload);
     }
   }), 'pipelined');
+  await burst();
+  const started = process.hrtime.bigint();
+  await burst();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   for (const ws of clients) ws.terminate();
   return total / seconds;
