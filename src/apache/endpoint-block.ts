@@ -9,6 +9,8 @@ import { locationName } from '../server/router.js';
 export interface BlockContext {
   style: ProxyStyle;
   backend: Backend;
+  /** Seconds a proxied WebSocket may stay silent: the `timeout=` of each ProxyPass. */
+  tunnelTimeout: number;
   /** `file:line` as shown in comments (relative to the config's directory, so output is stable). */
   where: (loc: SourceLocation) => string;
 }
@@ -47,13 +49,13 @@ function proxyPassBlock(endpoint: EndpointConfig, context: BlockContext, extra: 
   const target = proxyTarget(endpoint, wstunnel ? context.backend.ws : context.backend.http);
   const body = wstunnel
     ? [
-        `ProxyPass ${quoteArg(target)}`,
+        `ProxyPass ${quoteArg(target)} timeout=${context.tunnelTimeout}`,
         // Off keeps the old mod_proxy_wstunnel tunnel (2.4.47+ hands ws:// to mod_proxy_http by default).
         '<IfDirective ProxyWebsocketFallbackToProxyHttp>',
         '    ProxyWebsocketFallbackToProxyHttp Off',
         '</IfDirective>',
       ]
-    : [`ProxyPass ${quoteArg(target)} upgrade=websocket`, `ProxyPassReverse ${quoteArg(target)}`];
+    : [`ProxyPass ${quoteArg(target)} upgrade=websocket timeout=${context.tunnelTimeout}`, `ProxyPassReverse ${quoteArg(target)}`];
   return [sectionOpen(endpoint), ...indent([...forwardedContext(endpoint, extra), ...body]), sectionClose(endpoint)];
 }
 

@@ -5,7 +5,7 @@ import type { EndpointConfig, GatewayConfig, SourceLocation, VirtualHostConfig }
 import { backendFromListen, type Backend } from './backend.js';
 import { renderEndpointBlock, type BlockContext } from './endpoint-block.js';
 import { renderModuleLines, requiredModules } from './modules.js';
-import { indent } from './quote.js';
+import { indent, quoteArg } from './quote.js';
 import { ProxyStyle } from './style.js';
 import { decideProxyTimeout, type TimeoutDecision } from './timeout.js';
 
@@ -60,18 +60,21 @@ function capacityNote(endpoints: readonly EndpointConfig[]): string[] {
   ];
 }
 
-function timeoutLines(timeout: TimeoutDecision): string[] {
+/** The timeout rides on the gateway's own proxy workers (ProxyPass timeout=, or ProxySet for the
+ *  rewrite style's [P] requests), so the site's other proxied requests keep their ProxyTimeout. */
+function timeoutLines(timeout: TimeoutDecision, style: ProxyStyle, backend: Backend): string[] {
   const why =
     timeout.maxPingInterval > 0
       ? `The gateway pings at least every ${timeout.maxPingInterval} s, so idle sockets stay open.`
       : 'The gateway does not ping: idle sockets are cut after this long.';
-  return [
-    '# Apache drops a proxied WebSocket that is silent for max(Timeout, ProxyTimeout) seconds',
-    '# (no close frame; clients see 1006). Keep ProxyTimeout above the gateway ping interval.',
+  const comment = [
+    '# Apache drops a proxied WebSocket that is silent for max(Timeout, the proxy timeout) seconds',
+    `# (no close frame; clients see 1006). The gateway's proxy timeout is ${timeout.seconds} s, set on its own`,
+    "# workers only, so ProxyTimeout and the site's other proxied requests are left alone.",
     `# ${why}`,
-    "# ProxyTimeout also applies to this server's other proxied requests.",
-    `ProxyTimeout ${timeout.seconds}`,
   ];
+  if (style !== ProxyStyle.Rewrite) return [...comment, `# (timeout=${timeout.seconds} on each ProxyPass below)`];
+  return [...comment, `<Proxy ${quoteArg(`${backend.ws}/`)}>`, `    ProxySet timeout=${timeout.seconds}`, '</Proxy>'];
 }
 
 export function renderGlobalPart(config: GatewayConfig, options: ApacheGenerateOptions, generator: string): ApacheGlobalPart {
@@ -91,11 +94,11 @@ export function renderGlobalPart(config: GatewayConfig, options: ApacheGenerateO
     ...renderModuleLines(requiredModules(style, needs), modulesDir),
     '',
     ...(needs.ssl ? ['# The gateway is reached over TLS.', 'SSLProxyEngine On', ''] : []),
-    ...timeoutLines(timeout),
+    ...timeoutLines(timeout, style, backend),
     '',
     ...capacityNote(config.endpoints),
   ];
-  return { backend, style, timeout, lines, blockContext: { style, backend, where } };
+  return { backend, style, timeout, lines, blockContext: { style, backend, where, tunnelTimeout: timeout.seconds } };
 }
 
 function vhostKey(vhost: VirtualHostConfig): string {

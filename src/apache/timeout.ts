@@ -1,6 +1,7 @@
-// ProxyTimeout versus the gateway's keepalive pings. Apache drops a proxied WebSocket that has been
-// silent for max(Timeout, ProxyTimeout) seconds (TCP close, no close frame: the client sees 1006).
-// The gateway's pings are traffic, so a ProxyTimeout above the ping interval keeps idle sockets open.
+// The proxy timeout versus the gateway's keepalive pings. Apache drops a proxied WebSocket that has
+// been silent for max(Timeout, the worker's timeout) seconds (TCP close, no close frame: the client
+// sees 1006). The gateway's pings are traffic, so a timeout above the ping interval keeps idle
+// sockets open.
 import type { EndpointConfig, SourceLocation } from '../config/model.js';
 import { endpointName } from './endpoint-block.js';
 
@@ -30,7 +31,7 @@ export function decideProxyTimeout(
     if (ping === 0) {
       warnings.push(`pings are off for ${describe(endpoint)}: Apache cuts its idle connections after ${seconds} s (set WebSocketPingInterval)`);
     } else if (ping >= seconds) {
-      warnings.push(`ProxyTimeout ${seconds} is not greater than the ping interval ${ping} s of ${describe(endpoint)}: Apache will cut its idle connections`);
+      warnings.push(`the proxy timeout ${seconds} s is not greater than the ping interval ${ping} s of ${describe(endpoint)}: Apache will cut its idle connections`);
     }
   }
   return { seconds, maxPingInterval, warnings };

@@ -19,7 +19,8 @@ Prints the Apache httpd 2.4 config that forwards every WebSocket endpoint of FIL
   --style STYLE      proxy (default): ProxyPass http://… upgrade=websocket
                      wstunnel: ProxyPass ws://… through mod_proxy_wstunnel
                      rewrite: mod_rewrite on the Upgrade header (the URL also serves plain HTTP)
-  --timeout SECONDS  ProxyTimeout (default: twice the longest WebSocketPingInterval)
+  --timeout SECONDS  proxy timeout of the gateway's workers (ProxyPass timeout=; default: twice
+                     the longest WebSocketPingInterval). ProxyTimeout itself is left alone.
   --modules-dir DIR  where LoadModule finds modules, relative to Apache's ServerRoot
                      (default: modules; Debian/Ubuntu: /usr/lib/apache2/modules)
 `;

@@ -37,8 +37,7 @@ describe('wsgate apache (command)', () => {
   it('takes the backend, timeout and module directory from options', async () => {
     const result = await run(['-f', source, '--backend', 'http://10.1.2.3:9000', '--timeout', '90', '--modules-dir', '/usr/lib/apache2/modules']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('ProxyPass "http://10.1.2.3:9000/echo" upgrade=websocket');
-    expect(result.stdout).toContain('\nProxyTimeout 90\n');
+    expect(result.stdout).toContain('ProxyPass "http://10.1.2.3:9000/echo" upgrade=websocket timeout=90\n');
     expect(result.stdout).toContain('LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so');
   });
 

@@ -62,8 +62,8 @@ describe('wsgate apache generator', () => {
 
   it('forwards prefix Locations inside <Location> and LocationMatch with the whole path', () => {
     const { text } = generateApacheConfig(mixedConfig());
-    expect(text).toContain('<Location "/echo">\n    ProxyPreserveHost On\n    ProxyPass "http://127.0.0.1:8080/echo" upgrade=websocket\n');
-    expect(text).toContain('<LocationMatch "^/rooms/[a-z0-9-]+$">\n        ProxyPreserveHost On\n        ProxyPass "http://127.0.0.1:8080" upgrade=websocket\n');
+    expect(text).toContain('<Location "/echo">\n    ProxyPreserveHost On\n    ProxyPass "http://127.0.0.1:8080/echo" upgrade=websocket timeout=60\n');
+    expect(text).toContain('<LocationMatch "^/rooms/[a-z0-9-]+$">\n        ProxyPreserveHost On\n        ProxyPass "http://127.0.0.1:8080" upgrade=websocket timeout=60\n');
   });
 
   it('adds X-Forwarded-Proto only in the TLS vhost and loads mod_headers for it', () => {
@@ -76,18 +76,24 @@ describe('wsgate apache generator', () => {
     expect(plain).not.toContain('headers_module');
   });
 
-  it('sets ProxyTimeout above the ping interval and warns when pings are off or too rare', () => {
+  it('sets the proxy timeout above the ping interval on its own ProxyPass lines (never ProxyTimeout) and warns when pings are off or too rare', () => {
     const pinging = gatewayConfig([prefixEndpoint(mainServer(), '/a', 4, { pingInterval: 7 }), prefixEndpoint(mainServer(), '/b', 9, { pingInterval: 20 })]);
     const result = generateApacheConfig(pinging);
-    expect(result.text).toContain('\nProxyTimeout 40\n');
+    expect(result.text).toContain('ProxyPass "http://127.0.0.1:8080/a" upgrade=websocket timeout=40\n');
+    expect(result.text).toContain('ProxyPass "http://127.0.0.1:8080/b" upgrade=websocket timeout=40\n');
+    expect(result.text).not.toMatch(/^\s*ProxyTimeout /m);
     expect(result.warnings).toEqual([]);
+    // The rewrite style's [P] requests use the backend's worker, given its timeout once.
+    const rewrite = generateApacheConfig(pinging, { style: ProxyStyle.Rewrite }).text;
+    expect(rewrite).toContain('<Proxy "ws://127.0.0.1:8080/">\n    ProxySet timeout=40\n</Proxy>\n');
+    expect(rewrite).not.toMatch(/^\s*ProxyTimeout /m);
 
     const silent = generateApacheConfig(gatewayConfig([prefixEndpoint(mainServer(), '/quiet', 4, { pingInterval: 0 })]));
     expect(silent.warnings).toEqual([expect.stringContaining('pings are off for /quiet (wsgate.conf:4)')]);
     expect(silent.text).toContain('# WARNING: pings are off');
 
     const tooShort = generateApacheConfig(pinging, { timeout: 20 });
-    expect(tooShort.text).toContain('\nProxyTimeout 20\n');
+    expect(tooShort.text).toContain('upgrade=websocket timeout=20\n');
     expect(tooShort.warnings).toEqual([expect.stringContaining('not greater than the ping interval 20 s of /b')]);
   });
 

@@ -71,7 +71,7 @@ export function loadModuleReplacements(loadModules: readonly ResolvedNode[], glo
       i === 0
         ? [`# wsgate migrate: \`LoadModule ${node.args.join(' ')}\` replaced by the proxy modules.`, ...globalLines]
         : [`# wsgate migrate: \`LoadModule ${node.args.join(' ')}\` removed (the gateway serves every protocol version).`],
-    summary: i === 0 ? `LoadModule ${node.args[0] ?? ''} → the proxy modules and ProxyTimeout` : `LoadModule ${node.args[0] ?? ''} → removed`,
+    summary: i === 0 ? `LoadModule ${node.args[0] ?? ''} → the proxy modules` : `LoadModule ${node.args[0] ?? ''} → removed`,
   }));
 }
 

@@ -94,7 +94,7 @@ export function migrateApacheTree(file: string, options: MigrateOptions = {}): M
   replacements.push(...strayLineReplacements(files, scan.moduleLines, replacements.map((r) => r.range), scan.explained, notes));
   if (scan.loadModules.length === 0 && endpoints.length > 0) {
     // No LoadModule line to replace: the modules go at the top of the main file.
-    replacements.push({ range: { file: path, first: 1, last: 0 }, lines: global.lines, summary: 'no LoadModule websocket_module found → the proxy modules and ProxyTimeout at the top' });
+    replacements.push({ range: { file: path, first: 1, last: 0 }, lines: global.lines, summary: 'no LoadModule websocket_module found → the proxy modules at the top' });
   }
   const out = new Map<string, string>();
   out.set('wsgate.conf', renderWsgateConf(endpoints, listen, source, where));
