@@ -23,8 +23,8 @@ const TICK_CONNECTIONS = Number(process.env.WSGATE_NATIVE_BENCH_CONNECTIONS ?? 1
 const TICK_MS = 50;
 const PIPELINE_CONNECTIONS = 50;
 const SIZES = [
-  { label: '32 B', bytes: 32, sequential: 5000, pipelined: 400 },
-  { label: '16 KiB', bytes: 16 * 1024, sequential: 2000, pipelined: 40 },
+  { label: '32 B', bytes: 32, sequential: 5000, pipelined: 2000 },
+  { label: '16 KiB', bytes: 16 * 1024, sequential: 2000, pipelined: 200 },
 ];
 const CASE_TIMEOUT_MS = 60_000;
 
