@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
+import { buildBurst, openRaw, runBurst } from './raw-pipeline.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = resolve(dirname(self), '..');
@@ -126,24 +127,17 @@ async function sequential(url, size) {
   return size.sequential / seconds;
 }
 
+/** Raw pre-masked frames (raw-pipeline.mjs), so the server, not the client, is measured. */
 async function pipelined(url, size) {
-  const clients = await Promise.all(Array.from({ length: PIPELINE_CONNECTIONS }, () => open(url)));
-  const payload = Buffer.alloc(size.bytes, 0x62);
-  const total = PIPELINE_CONNECTIONS * size.pipelined;
-  const burst = () => bounded(new Promise((done) => {
-    let left = total;
-    for (const ws of clients) {
-      ws.removeAllListeners('message');
-      ws.on('message', () => --left === 0 && done());
-      for (let i = 0; i < size.pipelined; i++) ws.send(payload);
-    }
-  }), 'pipelined');
+  const sockets = await Promise.all(Array.from({ length: PIPELINE_CONNECTIONS }, () => openRaw(url)));
+  const data = buildBurst(size.bytes, size.pipelined);
+  const burst = () => bounded(runBurst(sockets, data), 'pipelined');
   await burst();
   const started = process.hrtime.bigint();
   await burst();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  for (const ws of clients) ws.terminate();
-  return total / seconds;
+  for (const socket of sockets) socket.destroy();
+  return (PIPELINE_CONNECTIONS * size.pipelined) / seconds;
 }
 
 /** Opens TICK_CONNECTIONS ticker clients, records send→receive delays after a 1 s settle time. */
