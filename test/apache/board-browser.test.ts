@@ -1,7 +1,8 @@
 // The LAMP story end to end, as a user runs it: headless Chromium loads the message board page from a
 // real Apache, which also proxies /board (config written by `wsgate apache`) to a spawned
 // `wsgate serve`; a real `php` CLI pushes to the page's id through the control socket, `wsgate ctl`
-// broadcasts and closes, and the page shows what arrived (as text, never as HTML) and reconnects.
+// broadcasts and closes, and the page shows what arrived (as text, never as HTML) and reconnects —
+// also across a restart of `wsgate serve`, while Apache answers 503.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apacheMissing, freePort, startHttpd, type Httpd } from './httpd.js';
 import { repoRoot } from './gateway.js';
 import { runProcess } from '../run-process.js';
+import { handshakeStatus } from '../server/helpers.js';
 
 const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const hasPhp = spawnSync('php', ['--version']).status === 0;
@@ -38,6 +40,19 @@ describe.skipIf(missing !== undefined)(`message board page in Chromium, behind A
   let httpd: Httpd;
   let browser: Browser;
   let page: Page;
+  let confPath: string;
+
+  async function startServe(): Promise<void> {
+    gatewayOutput = '';
+    gateway = spawn(process.execPath, [wsgateBin, 'serve', '-f', confPath], {
+      cwd: repoRoot,
+      env: { ...process.env, WSGATE_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    gateway.stdout!.on('data', (d: Buffer) => (gatewayOutput += d.toString()));
+    gateway.stderr!.on('data', (d: Buffer) => (gatewayOutput += d.toString()));
+    await waitForLine(gateway, () => gatewayOutput, '"listening"');
+  }
 
   beforeAll(async () => {
     spawnSync(process.execPath, [resolve(repoRoot, 'scripts/build.mjs'), '--quiet'], { cwd: repoRoot, stdio: 'ignore' });
@@ -60,14 +75,8 @@ describe.skipIf(missing !== undefined)(`message board page in Chromium, behind A
         '',
       ].join('\n'),
     );
-    gateway = spawn(process.execPath, [wsgateBin, 'serve', '-f', conf], {
-      cwd: repoRoot,
-      env: { ...process.env, WSGATE_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    gateway.stdout!.on('data', (d: Buffer) => (gatewayOutput += d.toString()));
-    gateway.stderr!.on('data', (d: Buffer) => (gatewayOutput += d.toString()));
-    await waitForLine(gateway, () => gatewayOutput, '"listening"');
+    confPath = conf;
+    await startServe();
 
     const generated = await run(process.execPath, [wsgateBin, 'apache', '-f', conf]);
     expect(generated.code, generated.stderr).toBe(0);
@@ -152,4 +161,18 @@ describe.skipIf(missing !== undefined)(`message board page in Chromium, behind A
     await page.locator('#messages pre', { hasText: 'after the reconnect' }).waitFor({ timeout: 5_000 });
     if (process.env.WSGATE_SCREENSHOT) await page.screenshot({ path: process.env.WSGATE_SCREENSHOT, fullPage: true });
   }, 30_000);
+
+  it('a gateway restart: the page sees 1001, Apache answers 503 meanwhile, the page comes back by itself', async () => {
+    const id = await pageId();
+    const stopped = new Promise((r) => gateway.once('exit', r));
+    gateway.kill('SIGTERM');
+    expect(await stopped).toBe(0);
+    await page.locator('#state', { hasText: 'closed (1001: server shutting down)' }).waitFor({ timeout: 5_000 });
+    expect((await handshakeStatus(httpd.url('/board?id=probe'))).status).toBe(503);
+    await startServe();
+    await page.locator('#state', { hasText: /^connected$/ }).waitFor({ timeout: 20_000 });
+    const pushed = await run('php', [resolve(repoRoot, 'apache/php/push.php'), socketPath, id, 'after the restart']);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    await page.locator('#messages pre', { hasText: 'after the restart' }).waitFor({ timeout: 5_000 });
+  }, 40_000);
 });
