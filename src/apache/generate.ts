@@ -138,6 +138,12 @@ export function generateApacheConfig(config: GatewayConfig, options: ApacheGener
     if (key !== 'main') sections.push(vhostBlock(group.vhost, group.endpoints, global.blockContext));
   }
   const warnings = [...global.timeout.warnings];
+  if (config.remoteIp.header === undefined || config.remoteIp.trustedProxies.length === 0) {
+    // Behind Apache every connection comes from Apache unless the gateway trusts its X-Forwarded-For.
+    warnings.push(
+      `${options.sourceName ?? config.file} has no RemoteIPHeader X-Forwarded-For + RemoteIPInternalProxy for Apache's address: handlers, logs and the control channel will see Apache, not the browser`,
+    );
+  }
   if (config.endpoints.length === 0) {
     warnings.push(`${options.sourceName ?? config.file} has no WebSocket endpoint (<Location> with SetHandler websocket-handler)`);
   }

@@ -226,7 +226,7 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
     const error = isWsgateError(err) ? err : new WsgateError('HANDLER_FAILED', 'internal error', { status: 500, cause: err });
     if (!isWsgateError(err)) ctx.log.error({ err }, 'handshake failed');
     const status = error.status ?? 400;
-    ctx.log.debug({ status, url: req.url, reason: error.message }, 'handshake refused');
+    ctx.log.debug({ status, url: req.url, remote: socket.remoteAddress, reason: error.message }, 'handshake refused');
     if (headWritten) {
       socket.destroy();
       return;

@@ -13,6 +13,11 @@ import { gatewayConfig, mainServer, prefixEndpoint, regexEndpoint, vhost } from 
 const goldenDir = join(import.meta.dirname, '..', 'fixtures', 'apache', 'golden');
 const update = process.env.WSGATE_UPDATE_GOLDEN === '1';
 
+/** The gateway side as behind Apache: X-Forwarded-For trusted from Apache's address. */
+function behindApache(config: GatewayConfig): GatewayConfig {
+  return { ...config, remoteIp: { header: 'X-Forwarded-For', trustedProxies: ['127.0.0.1'] } };
+}
+
 function mixedConfig(): GatewayConfig {
   const main = mainServer();
   const site = vhost(['*:80'], 'chat.example.com', 10, { serverAliases: ['www.chat.example.com'] });
@@ -78,7 +83,7 @@ describe('wsgate apache generator', () => {
 
   it('sets the proxy timeout above the ping interval on its own ProxyPass lines (never ProxyTimeout) and warns when pings are off or too rare', () => {
     const pinging = gatewayConfig([prefixEndpoint(mainServer(), '/a', 4, { pingInterval: 7 }), prefixEndpoint(mainServer(), '/b', 9, { pingInterval: 20 })]);
-    const result = generateApacheConfig(pinging);
+    const result = generateApacheConfig(behindApache(pinging));
     expect(result.text).toContain('ProxyPass "http://127.0.0.1:8080/a" upgrade=websocket timeout=40\n');
     expect(result.text).toContain('ProxyPass "http://127.0.0.1:8080/b" upgrade=websocket timeout=40\n');
     expect(result.text).not.toMatch(/^\s*ProxyTimeout /m);
@@ -88,13 +93,19 @@ describe('wsgate apache generator', () => {
     expect(rewrite).toContain('<Proxy "ws://127.0.0.1:8080/">\n    ProxySet timeout=40\n</Proxy>\n');
     expect(rewrite).not.toMatch(/^\s*ProxyTimeout /m);
 
-    const silent = generateApacheConfig(gatewayConfig([prefixEndpoint(mainServer(), '/quiet', 4, { pingInterval: 0 })]));
+    const silent = generateApacheConfig(behindApache(gatewayConfig([prefixEndpoint(mainServer(), '/quiet', 4, { pingInterval: 0 })])));
     expect(silent.warnings).toEqual([expect.stringContaining('pings are off for /quiet (wsgate.conf:4)')]);
     expect(silent.text).toContain('# WARNING: pings are off');
 
-    const tooShort = generateApacheConfig(pinging, { timeout: 20 });
+    const tooShort = generateApacheConfig(behindApache(pinging), { timeout: 20 });
     expect(tooShort.text).toContain('upgrade=websocket timeout=20\n');
     expect(tooShort.warnings).toEqual([expect.stringContaining('not greater than the ping interval 20 s of /b')]);
+  });
+
+  it('warns when the gateway does not trust X-Forwarded-For from Apache', () => {
+    const config = gatewayConfig([prefixEndpoint(mainServer(), '/echo', 4)]);
+    expect(generateApacheConfig(config).warnings).toEqual([expect.stringContaining('has no RemoteIPHeader X-Forwarded-For + RemoteIPInternalProxy')]);
+    expect(generateApacheConfig(behindApache(config)).warnings).toEqual([]);
   });
 
   it('takes the backend from the first Listen, mapping wildcards to loopback', () => {
