@@ -1,5 +1,6 @@
 // The resolved directive tree (tree.ts) → the typed GatewayConfig, checking every schema
 // directive's context, argument count and value. Endpoint settings inherit server → vhost → Location.
+import { isLoopbackHost } from './loopback.js';
 import { readFileSync, statSync } from 'node:fs';
 import type { SourceLocation } from '../errors.js';
 import type { DiagnosticSink } from './diagnostics.js';
@@ -95,6 +96,14 @@ export class ModelBuilder {
     this.config.endpoints = this.pending.map((p) => this.finishEndpoint(p));
     for (const s of this.settingsOnly.filter((x) => !x.used)) {
       this.sink.warning('CONFIG_DIRECTIVE', s.loc, 'WebSocket settings in a <Location> that is not a WebSocket endpoint (no SetHandler websocket-handler) have no effect');
+    }
+    const { listen, token } = this.config.control;
+    if (listen !== undefined && token === undefined && !isLoopbackHost(listen.host)) {
+      this.sink.error(
+        'CONFIG_VALUE',
+        listen.loc,
+        `WebSocketControlListen ${listen.host}:${listen.port} is not a loopback address: set WebSocketControlToken (or WebSocketControlTokenFile) before exposing the control API`,
+      );
     }
     return this.config;
   }

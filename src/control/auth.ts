@@ -1,6 +1,6 @@
 // Bearer-token check for the HTTP control API and the loopback rule for running without one.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
+import { isLoopbackHost } from '../config/loopback.js';
 
 /** Constant-time: both sides are hashed first so neither the content nor the length of the
  *  token leaks through timing. */
@@ -15,13 +15,6 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost') return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  return /^::ffff:127\./.test(h);
-}
 
 /** Without a token the API trusts local processes only. Browsers are local too, so a request
  *  with an Origin header (any web page's fetch) or for a non-loopback Host name (DNS rebinding)

@@ -221,6 +221,14 @@ describe('endpoints', () => {
 });
 
 describe('values', () => {
+  test('a control API off loopback needs a token, wherever the token line stands', () => {
+    expect(errorsOf('WebSocketControlListen 0.0.0.0:9000\n')).toEqual([
+      '1:1 error WebSocketControlListen 0.0.0.0:9000 is not a loopback address: set WebSocketControlToken (or WebSocketControlTokenFile) before exposing the control API',
+    ]);
+    expect(errorsOf('WebSocketControlListen [::]:9000\nWebSocketControlToken s3cret\n')).toEqual([]);
+    expect(errorsOf('WebSocketControlListen 127.0.0.2:9000\nWebSocketControlListen 9001\n')).toEqual([]);
+  });
+
   test('MaxMessageSize: unit suffixes explain the original reading, 0/negative/non-numeric refused', () => {
     expect(errorsOf('MaxMessageSize 64M\nMaxMessageSize 0\nMaxMessageSize -1\nMaxMessageSize lots\nMaxMessageSize 512k\nMaxMessageSize 67108864\n')).toEqual([
       "1:16 error MaxMessageSize takes a plain number of bytes, not '64M' (mod_websocket read '64M' as 64 bytes); write 67108864 for 64MiB",

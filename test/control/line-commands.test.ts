@@ -5,7 +5,8 @@ import { decodeWord, encodeWord } from '../../src/control/words.js';
 import { encodeRequest } from '../../src/control/wire.js';
 import { LineParser } from '../../src/control/line-parser.js';
 import type { ControlCommand } from '../../src/control/commands.js';
-import { bearerMatches, isLoopbackHost } from '../../src/control/auth.js';
+import { bearerMatches } from '../../src/control/auth.js';
+import { isLoopbackHost } from '../../src/config/loopback.js';
 
 describe('line commands', () => {
   const cases: Array<[string, ControlCommand]> = [

@@ -148,7 +148,7 @@ describe('wsgate serve', () => {
     writeFileSync(conf, 'Listen 127.0.0.1:0\nWebSocketControlListen 0.0.0.0:0\n');
     const served = runServe(['-f', conf]);
     expect(await served.exit).toBe(1);
-    expect(served.stderr).toMatch(/:2:\d+: .*no WebSocketControlToken/);
+    expect(served.stderr).toMatch(/:2:\d+: WebSocketControlListen 0\.0\.0\.0:0 is not a loopback address: set WebSocketControlToken/);
   });
 
   it('refuses a bad --listen with a usage error (exit 1)', async () => {
