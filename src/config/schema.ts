@@ -186,7 +186,7 @@ export const modelDirectives: readonly ModelDirective[] = [
   model('WebSocketControlSocket', 'WebSocketControlSocket PATH [MODE]', 'control.socket', 'control', serverOnly, { min: 1, max: 2 },
     'UNIX socket of the control (push) channel, relative to ServerRoot; MODE is octal.', { defaultText: 'none; MODE 0660' }),
   model('WebSocketControlListen', 'WebSocketControlListen [ADDRESS:]PORT', 'control.listen', 'control', serverOnly, one,
-    'HTTP control channel address; ADDRESS defaults to 127.0.0.1.', { defaultText: 'none' }),
+    'HTTP control channel address; ADDRESS defaults to 127.0.0.1. Any other than a loopback address requires WebSocketControlToken.', { defaultText: 'none' }),
   model('WebSocketControlToken', 'WebSocketControlToken TOKEN', 'control.token', 'control', serverOnly, one,
     'Bearer token the control channel requires.', { defaultText: 'none' }),
   model('WebSocketControlTokenFile', 'WebSocketControlTokenFile PATH', 'control.token', 'control', serverOnly, one,
