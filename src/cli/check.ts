@@ -76,7 +76,7 @@ export async function check(args: string[], io: CliIO): Promise<number> {
   };
   const { config, diagnostics } = loadConfig(file, { env: io.env, defines: values.define ?? [] });
   print(diagnostics);
-  if (hasErrors(diagnostics)) return ExitCode.ConfigOrUsage;
+  // Handlers are loaded even when the config has errors, so one run reports every problem.
   let handlerDiagnostics: Diagnostic[];
   try {
     handlerDiagnostics = await validateHandlers(config);
@@ -85,7 +85,7 @@ export async function check(args: string[], io: CliIO): Promise<number> {
     return ExitCode.Runtime;
   }
   print(handlerDiagnostics);
-  if (hasErrors(handlerDiagnostics)) return ExitCode.ConfigOrUsage;
+  if (hasErrors(diagnostics) || hasErrors(handlerDiagnostics)) return ExitCode.ConfigOrUsage;
   if (values.verbose) io.stdout.write(listing(config, show));
   io.stdout.write('Syntax OK\n');
   return ExitCode.Ok;

@@ -76,10 +76,10 @@ export async function serve(args: string[], io: CliIO): Promise<number> {
 
   const { config, diagnostics } = loadConfig(file, { env: io.env, defines });
   for (const d of diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
-  if (hasErrors(diagnostics)) return ExitCode.ConfigOrUsage;
+  // Handlers are loaded even when the config has errors, so one run reports every problem.
   const handlerDiagnostics = await validateHandlers(config);
   for (const d of handlerDiagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
-  if (hasErrors(handlerDiagnostics)) return ExitCode.ConfigOrUsage;
+  if (hasErrors(diagnostics) || hasErrors(handlerDiagnostics)) return ExitCode.ConfigOrUsage;
 
   const level = (io.env.WSGATE_LOG_LEVEL ?? config.logLevel) as LevelWithSilent;
   // The process's own stdout keeps createLogger's choice (pretty on a terminal); tests pass their own stream.

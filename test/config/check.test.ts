@@ -81,6 +81,13 @@ describe('wsgate check', () => {
     expect(out()).toBe('');
     expect(err()).toMatch(/^w\.conf:3:1: .*h\.mjs.*\n$/);
   });
+
+  test('config errors and handler errors come out in the same run', async () => {
+    const root = tempTree({ 'h.mjs': 'export default 42;\n', 'w.conf': 'MaxMessageSize 64M\n<Location /x>\nSetHandler websocket-handler\nWebSocketHandler h.mjs\n</Location>\n' });
+    const { io, err } = captureIO(root);
+    expect(await check(['-f', 'w.conf'], io)).toBe(1);
+    expect(err().trim().split('\n').map((l) => l.split(': ')[0])).toEqual(['w.conf:1:16', 'w.conf:4:1']);
+  });
 });
 
 const debian = '/etc/apache2/apache2.conf';
