@@ -100,8 +100,13 @@ export interface Handler<S = unknown> {
   onConnect?(conn: PendingConnection<S>): S | false | void | Promise<S | false | void>;
   /** Once per complete message. Text arrives as a Buffer of valid UTF-8 with isBinary false. */
   onMessage?(conn: Connection<S>, data: Buffer, isBinary: boolean): void | Promise<void>;
-  /** The close handshake started (either side, or the gateway failed the connection): sends
-   *  return false from now on, though messages the peer sent earlier may still arrive. */
+  /** Around the messages of one read from the socket. A handler may collect messages in between
+   *  and act on them once in onReadEnd (the native adapter makes one C call per read). */
+  onReadStart?(conn: Connection<S>): void;
+  onReadEnd?(conn: Connection<S>): void;
+  /** The close handshake is starting (either side, or the gateway failed the connection). Sends
+   *  made during this call still go out, before the close frame; afterwards they return false,
+   *  though messages the peer sent earlier may still arrive. */
   onClosing?(conn: Connection<S>): void;
   /** Once after any close, error or TCP drop. code is 1006 when there was no close frame. */
   onDisconnect?(conn: Connection<S>, code: number, reason: string): void | Promise<void>;

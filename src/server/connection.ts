@@ -116,6 +116,8 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   private closeCode = 1006;
   private closeReason = '';
   private closeKnown = false;
+  /** handler.onClosing was called (once per connection). */
+  private closingAnnounced = false;
   private awaitingPong = false;
   private heardSincePing = false;
 
@@ -212,12 +214,21 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
 
   receive(chunk: Buffer): void {
     this.heardSincePing = true;
+    const handler = this.handler;
     try {
+      handler.onReadStart?.(this);
       (this.decoder ??= this.createDecoder()).push(chunk);
     } catch (err) {
       // The codec promises not to throw; if it does, this connection ends, not the process.
       this.log.error({ err }, 'decoder failed');
       this.fail(1011, 'internal error');
+    }
+    if (handler.onReadEnd !== undefined) {
+      try {
+        handler.onReadEnd(this);
+      } catch (err) {
+        this.handlerFailed(err);
+      }
     }
   }
 
@@ -252,8 +263,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.recordClose(code, reason);
     if (this.connState === ConnectionState.Open) {
       // Echo the peer's code (none when it sent none), then let the server close TCP first (RFC 6455 §7.1.1).
-      this.beginClosing();
-      this.writeFrame(this.encoder!.close(code === 1005 ? undefined : code));
+      if (this.beginClosing()) this.writeFrame(this.encoder!.close(code === 1005 ? undefined : code));
     }
     this.socket?.end();
   }
@@ -292,8 +302,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     if (this.connState !== ConnectionState.Open) return;
     // Encode first: an invalid code throws to the caller before anything changes.
     const frame = this.encoder!.close(code, reason);
-    this.beginClosing();
-    this.writeFrame(frame);
+    if (this.beginClosing()) this.writeFrame(frame);
   }
 
   join(group: string): void {
@@ -335,17 +344,13 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   private sendQueueOverflow(): void {
     this.log.warn({ queued: this.socket?.writableLength, limit: this.settings.sendQueueLimit }, 'send queue limit exceeded');
     this.recordClose(1008, 'send queue limit exceeded');
-    this.beginClosing();
-    this.writeFrame(this.safeCloseFrame(1008, 'send queue limit exceeded'));
+    if (this.beginClosing()) this.writeFrame(this.safeCloseFrame(1008, 'send queue limit exceeded'));
   }
 
   /** Fail the connection (protocol or internal error): close frame, then end TCP at once. */
   private fail(code: number, reason: string): void {
     this.recordClose(code, reason);
-    if (this.connState === ConnectionState.Open) {
-      this.beginClosing();
-      this.writeFrame(this.safeCloseFrame(code, reason));
-    }
+    if (this.connState === ConnectionState.Open && this.beginClosing()) this.writeFrame(this.safeCloseFrame(code, reason));
     this.socket?.end();
   }
 
@@ -367,18 +372,25 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.closeReason = reason;
   }
 
-  private beginClosing(): void {
-    if (this.connState !== ConnectionState.Open) return;
-    this.connState = ConnectionState.Closing;
-    this.closeTimer = setTimeout(closeTimedOut, this.settings.closeTimeout * 1000, this);
-    this.closeTimer.unref();
-    if (this.handler.onClosing !== undefined) {
+  /** Open → Closing; true when this call made the change, so the caller writes its close frame.
+   *  The handler hears it first, while sends still work: what it held back (the native adapter's
+   *  batch of messages) is answered before our close frame. If the handler closes the connection
+   *  itself meanwhile, its close stands and this call does nothing more. */
+  private beginClosing(): boolean {
+    if (this.connState !== ConnectionState.Open) return false;
+    if (this.handler.onClosing !== undefined && !this.closingAnnounced) {
+      this.closingAnnounced = true;
       try {
         this.handler.onClosing(this);
       } catch (err) {
         this.log.error({ err }, 'handler onClosing failed');
       }
+      if (this.connState !== ConnectionState.Open) return false;
     }
+    this.connState = ConnectionState.Closing;
+    this.closeTimer = setTimeout(closeTimedOut, this.settings.closeTimeout * 1000, this);
+    this.closeTimer.unref();
+    return true;
   }
 
   /** The peer did not finish the close handshake in time. */

@@ -86,6 +86,48 @@ describe('on_connect', () => {
 });
 
 describe('on_message and send', () => {
+  test('the messages of one read go to the plugin in one call at onReadEnd, replies in order', async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    handler.onReadStart!(conn);
+    for (const text of ['a', 'bb', '', 'ccc']) handler.onMessage!(conn, Buffer.from(text), false);
+    handler.onMessage!(conn, Buffer.from([7, 8]), true);
+    expect(fake.calls).toEqual([]);
+    handler.onReadEnd!(conn);
+    expect(fake.calls.map((c) => (c.kind === 'send' ? `${c.isBinary ? 'b' : 't'}:${c.data.toString('hex')}` : c.kind))).toEqual([
+      `t:${Buffer.from('a').toString('hex')}`,
+      `t:${Buffer.from('bb').toString('hex')}`,
+      't:',
+      `t:${Buffer.from('ccc').toString('hex')}`,
+      'b:0708',
+    ]);
+    await disconnect(conn);
+  });
+
+  test('a large message in a read is handed over alone, after what came before it', async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    handler.onReadStart!(conn);
+    handler.onMessage!(conn, Buffer.from('small'), false);
+    handler.onMessage!(conn, Buffer.alloc(5000, 1), true);
+    expect(fake.calls.map((c) => (c.kind === 'send' ? c.data.length : -1))).toEqual([5, 5000]);
+    handler.onMessage!(conn, Buffer.from('after'), false);
+    handler.onReadEnd!(conn);
+    expect(fake.calls.map((c) => (c.kind === 'send' ? c.data.length : -1))).toEqual([5, 5000, 5]);
+    await disconnect(conn);
+  });
+
+  test('onClosing in the middle of a read answers the messages before it first', async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    handler.onReadStart!(conn);
+    handler.onMessage!(conn, Buffer.from('before the close'), false);
+    handler.onClosing!(conn);
+    expect(fake.calls).toEqual([{ kind: 'send', data: Buffer.from('before the close'), isBinary: false }]);
+    handler.onReadEnd!(conn);
+    await disconnect(conn);
+  });
+
   test('echoes type and bytes, including empty messages', async () => {
     const fake = new FakeConnection();
     const conn = await accept(fake);

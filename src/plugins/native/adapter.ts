@@ -89,6 +89,16 @@ export class NativeHandler implements Handler<NativeConnection> {
     if (native instanceof NativeConnection) native.message(data, isBinary);
   }
 
+  onReadStart(conn: Connection<NativeConnection>): void {
+    const native = conn.state;
+    if (native instanceof NativeConnection) native.readStart();
+  }
+
+  onReadEnd(conn: Connection<NativeConnection>): void {
+    const native = conn.state;
+    if (native instanceof NativeConnection) native.readEnd();
+  }
+
   onClosing(conn: Connection<NativeConnection>): void {
     const native = conn.state;
     if (native instanceof NativeConnection) native.closing();

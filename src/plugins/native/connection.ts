@@ -14,12 +14,21 @@ export enum NativeConnectionState {
   Freed,
 }
 
+/** Messages from this size on are handed over alone (see message()). */
+const BATCHED_MESSAGE_LIMIT = 4096;
+/** A batch is handed over once it holds this many payload bytes. */
+const BATCH_BYTES = 64 * 1024;
+
 export class NativeConnection implements RecordTarget {
   state = NativeConnectionState.Accepted;
   readonly token: number;
   /** The C connection; set by bind() right after the token exists (the C side needs the token). */
   pointer: NativePointer = null;
   private finished: Promise<void> | undefined;
+  /** Between readStart and readEnd: messages are collected, not handed over one by one. */
+  private reading = false;
+  private batch: Array<[RecordType, Buffer]> | undefined;
+  private batchBytes = 0;
   private resolveFinished: (() => void) | undefined;
 
   constructor(
@@ -44,7 +53,38 @@ export class NativeConnection implements RecordTarget {
   message(data: Buffer, isBinary: boolean): void {
     if (this.state === NativeConnectionState.Accepted) this.state = NativeConnectionState.Open;
     if (this.state !== NativeConnectionState.Open) return;
-    this.pump.message(this.pointer, isBinary ? RecordType.Binary : RecordType.Text, data);
+    const type = isBinary ? RecordType.Binary : RecordType.Text;
+    if (this.reading && data.length < BATCHED_MESSAGE_LIMIT) {
+      (this.batch ??= []).push([type, data]);
+      this.batchBytes += data.length;
+      if (this.batchBytes >= BATCH_BYTES) this.flush();
+      return;
+    }
+    // A large message goes alone, as its replies may be large: nothing else queues behind them.
+    this.flush();
+    this.pump.message(this.pointer, type, data);
+  }
+
+  /** The messages of one socket read are about to arrive: collect them for one C call. */
+  readStart(): void {
+    this.reading = true;
+  }
+
+  readEnd(): void {
+    this.reading = false;
+    this.flush();
+  }
+
+  /** Hands the collected messages to the plugin (one alone through the single-message call). */
+  private flush(): void {
+    const batch = this.batch;
+    if (batch === undefined) return;
+    this.batch = undefined;
+    const bytes = this.batchBytes;
+    this.batchBytes = 0;
+    if (this.state !== NativeConnectionState.Open) return;
+    if (batch.length === 1) this.pump.message(this.pointer, batch[0]![0], batch[0]![1]);
+    else this.pump.messages(this.pointer, batch, bytes);
   }
 
   deliver(type: RecordType, payload: Buffer): void {
@@ -81,14 +121,17 @@ export class NativeConnection implements RecordTarget {
     }
   }
 
-  /** The close handshake started: the plugin's sends return 0 from now on. */
+  /** The close handshake started: the plugin's sends return 0 from now on. Messages that came
+   *  before it are handed over first, so their replies still go out (as without batching). */
   closing(): void {
+    this.flush();
     if (this.pointer !== null && this.state !== NativeConnectionState.Freed) this.lib.connClosing(this.pointer);
   }
 
   /** Runs on_disconnect off the JS thread; resolves once it returned and the C object is freed. */
   disconnect(): Promise<void> {
     if (this.finished) return this.finished;
+    this.flush();
     this.state = NativeConnectionState.Disconnecting;
     if (this.lib.connDisconnect(this.pointer) === 0) {
       this.free();

@@ -22,6 +22,7 @@ export interface NativeLibrary {
   connConnect(conn: NativePointer): number;
   connResponse(conn: NativePointer, out: Buffer, cap: number): number | bigint;
   connMessage(conn: NativePointer, type: number, data: Buffer | null, size: number, out: Buffer, cap: number): number | bigint;
+  connMessages(conn: NativePointer, batch: Buffer, size: number, out: Buffer, cap: number): number | bigint;
   drain(conn: NativePointer | null, out: Buffer, cap: number): number | bigint;
   connClosing(conn: NativePointer): void;
   connDisconnect(conn: NativePointer): number;
@@ -58,6 +59,7 @@ function bind(path: string): NativeLibrary {
     connConnect: lib.func('int wsg_conn_connect(void *conn)'),
     connResponse: lib.func('size_t wsg_conn_response(void *conn, uint8_t *out, size_t cap)'),
     connMessage: lib.func('int64_t wsg_conn_message(void *conn, int type, uint8_t *buf, size_t size, uint8_t *out, size_t cap)'),
+    connMessages: lib.func('int64_t wsg_conn_messages(void *conn, uint8_t *batch, size_t size, uint8_t *out, size_t cap)'),
     drain: lib.func('int64_t wsg_drain(void *conn, uint8_t *out, size_t cap)'),
     connClosing: lib.func('void wsg_conn_closing(void *conn)'),
     connDisconnect: lib.func('int wsg_conn_disconnect(void *conn)'),

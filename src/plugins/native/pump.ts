@@ -12,6 +12,8 @@ const SCRATCH_SIZE = 64 * 1024;
 const MAX_BATCHES_PER_TURN = 8;
 /** Drain calls for one connection inside onMessage/open before its rest goes through drainAll. */
 const MAX_CONNECTION_ROUNDS = 8;
+/** u32 type + u32 length before each message of a batch. */
+const BATCH_HEADER = 8;
 /** wsg_drain adds this to its result when more is pending. */
 const MORE = 2 ** 40;
 
@@ -19,6 +21,8 @@ export class Pump {
   private readonly targets = new Map<number, RecordTarget>();
   private nextToken = 1;
   private readonly scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+  /** Where a batch of messages is packed for wsg_conn_messages (grows, never shrinks). */
+  private batch = Buffer.allocUnsafe(SCRATCH_SIZE);
   private watcher: Socket | undefined;
   private pendingDisconnects = 0;
   private continuation: NodeJS.Immediate | undefined;
@@ -68,6 +72,22 @@ export class Pump {
   /** on_message, then that connection's queue, synchronously (replies keep their order). */
   message(conn: NativePointer, type: number, data: Buffer): void {
     const result = toNumber(this.lib.connMessage(conn, type, data.length ? data : null, data.length, this.scratch, SCRATCH_SIZE));
+    if (result !== 0) this.consume(result, conn, MAX_CONNECTION_ROUNDS);
+  }
+
+  /** on_message for each of several messages in one C call, then the connection's queue. */
+  messages(conn: NativePointer, batch: ReadonlyArray<readonly [number, Buffer]>, bytes: number): void {
+    const size = bytes + BATCH_HEADER * batch.length;
+    if (this.batch.length < size) this.batch = Buffer.allocUnsafe(Math.max(size, 2 * this.batch.length));
+    const out = this.batch;
+    let at = 0;
+    for (const [type, data] of batch) {
+      out.writeUInt32LE(type, at);
+      out.writeUInt32LE(data.length, at + 4);
+      out.set(data, at + BATCH_HEADER);
+      at += BATCH_HEADER + data.length;
+    }
+    const result = toNumber(this.lib.connMessages(conn, out, size, this.scratch, SCRATCH_SIZE));
     if (result !== 0) this.consume(result, conn, MAX_CONNECTION_ROUNDS);
   }
 

@@ -577,6 +577,24 @@ WSG_API void wsg_conn_closing(wsg_conn *c) {
   pthread_mutex_unlock(&g_lock);
 }
 
+/* on_message for each message of a batch ([u32 type][u32 length][payload]..., host order), then one
+ * drain: JS makes one call per socket read instead of one per message. */
+WSG_API int64_t wsg_conn_messages(wsg_conn *c, unsigned char *batch, size_t size, unsigned char *out, size_t cap) {
+  size_t at = 0;
+  tl_in_message = c;
+  while (at + 8 <= size) {
+    uint32_t type, length;
+    memcpy(&type, batch + at, 4);
+    memcpy(&length, batch + at + 4, 4);
+    at += 8;
+    if (length > size - at) break;
+    c->plugin->plugin->on_message(c->priv, &c->server, (int)type, length ? batch + at : NULL, length);
+    at += length;
+  }
+  tl_in_message = NULL;
+  return wsg_drain(c, out, cap);
+}
+
 /* Calls on_message on the JS thread, then drains what the plugin queued, keeping reply order. */
 WSG_API int64_t wsg_conn_message(wsg_conn *c, int type, unsigned char *buf, size_t size, unsigned char *out, size_t cap) {
   tl_in_message = c;
