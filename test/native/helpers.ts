@@ -70,6 +70,23 @@ export async function until(check: () => boolean, ms: number, what: string): Pro
   }
 }
 
+/** The helper's live C connection count once earlier tests' disconnects have finished: unchanged
+ *  for 150 ms (on_disconnect runs on a thread, so a count read right away may still fall). */
+export async function settledLiveConnections(live: () => number | bigint): Promise<number> {
+  const deadline = Date.now() + 5000;
+  let last = Number(live());
+  let since = Date.now();
+  while (Date.now() - since < 150 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 10));
+    const now = Number(live());
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+  return last;
+}
+
 export interface Client {
   ws: WebSocket;
   messages: Array<{ data: Buffer; isBinary: boolean }>;
