@@ -8,7 +8,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { apacheMissing, freePort, startHttpd, type Httpd } from './httpd.js';
 import { repoRoot } from './gateway.js';
 import { runProcess } from '../run-process.js';
@@ -46,7 +46,7 @@ describe.skipIf(missing !== undefined)(`message board page in Chromium, behind A
     gatewayOutput = '';
     gateway = spawn(process.execPath, [wsgateBin, 'serve', '-f', confPath], {
       cwd: repoRoot,
-      env: { ...process.env, WSGATE_LOG_LEVEL: 'info' },
+      env: { ...process.env, WSGATE_LOG_LEVEL: 'debug' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     gateway.stdout!.on('data', (d: Buffer) => (gatewayOutput += d.toString()));
@@ -67,7 +67,6 @@ describe.skipIf(missing !== undefined)(`message board page in Chromium, behind A
         `WebSocketControlSocket ${socketPath}`,
         'RemoteIPHeader X-Forwarded-For',
         'RemoteIPInternalProxy 127.0.0.1',
-        'WebSocketPingInterval 5',
         '<Location /board>',
         '    SetHandler websocket-handler',
         `    WebSocketHandler ${resolve(repoRoot, 'handlers/board/board.mjs')}`,
@@ -107,6 +106,13 @@ describe.skipIf(missing !== undefined)(`message board page in Chromium, behind A
     await page.goto(httpd.url('/index.html', 'http'));
     await page.locator('#state', { hasText: 'connected' }).waitFor({ timeout: 10_000 });
   }, 60_000);
+
+  // A failure here involves four processes: show what the gateway and Apache said.
+  afterEach((context) => {
+    if (context.task.result?.state === 'fail') {
+      console.log(`wsgate serve output:\n${gatewayOutput.slice(-6000)}\nApache error log:\n${httpd?.errorLog().slice(-3000) ?? ''}`);
+    }
+  });
 
   afterAll(async () => {
     await browser?.close();
