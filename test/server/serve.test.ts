@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from './config-fixture.js';
+import { runProcess } from '../run-process.js';
 import { closed, handshakeStatus, nextMessage, openWs } from './helpers.js';
 
 interface Served {
@@ -30,15 +31,20 @@ function runServe(args: string[]): Served {
   return served;
 }
 
-async function listeningAddress(served: Served, timeoutMs = 10_000): Promise<string> {
+/** The first stdout line containing `needle`, once it is there. */
+async function logLine(served: Served, needle: string, timeoutMs = 10_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const line = served.stdout.split('\n').find((l) => l.includes('"listening"'));
-    if (line) return (JSON.parse(line) as { address: string }).address;
+    const line = served.stdout.split('\n').find((l) => l.includes(needle));
+    if (line) return line;
     if (served.child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`no listening line; stdout=${served.stdout} stderr=${served.stderr}`);
+  throw new Error(`no ${needle} line; stdout=${served.stdout} stderr=${served.stderr}`);
+}
+
+async function listeningAddress(served: Served, timeoutMs = 10_000): Promise<string> {
+  return (JSON.parse(await logLine(served, '"listening"', timeoutMs)) as { address: string }).address;
 }
 
 describe('wsgate serve', () => {
@@ -102,7 +108,7 @@ describe('wsgate serve', () => {
     blocker.close();
   });
 
-  it('starts the control socket and HTTP API the config names; `wsgate ctl` pushes through both', async () => {
+  it('starts the control socket and HTTP API the config names; `wsgate ctl` pushes through both', { timeout: 60_000 }, async () => {
     const socketPath = join(tmp, 'control.sock');
     const conf = join(tmp, 'control.conf');
     writeFileSync(
@@ -122,21 +128,24 @@ describe('wsgate serve', () => {
     const served = runServe(['-f', conf]);
     const address = await listeningAddress(served);
     const client = await openWs(`ws://${address}/echo?id=pushed-to`);
-    const ctl = (...args: string[]) => spawnSync(process.execPath, [resolve(repoRoot, 'bin/wsgate.js'), 'ctl', ...args], { encoding: 'utf8' });
+    const ctl = (...args: string[]) => runProcess(process.execPath, [resolve(repoRoot, 'bin/wsgate.js'), 'ctl', ...args]);
+    // The control channels start right after the WebSocket listeners.
+    const apiLine = await logLine(served, '"control API listening"');
     expect(statSync(socketPath).mode & 0o777).toBe(0o600);
-    let r = ctl('--socket', socketPath, 'send', 'pushed-to', 'over the socket');
-    expect(r.status, r.stderr).toBe(0);
-    expect((await nextMessage(client)).data.toString()).toBe('over the socket');
+    const overSocket = nextMessage(client);
+    let r = await ctl('--socket', socketPath, 'send', 'pushed-to', 'over the socket');
+    expect(r.code, r.stderr).toBe(0);
+    expect((await overSocket).data.toString()).toBe('over the socket');
 
-    const apiLine = served.stdout.split('\n').find((l) => l.includes('"control API listening"'));
-    const { address: apiHost, port: apiPort } = JSON.parse(apiLine!) as { address: string; port: number };
+    const { address: apiHost, port: apiPort } = JSON.parse(apiLine) as { address: string; port: number };
     const api = `http://${apiHost}:${apiPort}`;
-    r = ctl('--url', api, 'send', 'pushed-to', 'no token');
-    expect(r.status).toBe(2);
+    r = await ctl('--url', api, 'send', 'pushed-to', 'no token');
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/401|token/);
-    r = ctl('--url', api, '--token', 'serve-test-token', 'send', 'pushed-to', 'over HTTP');
-    expect(r.status, r.stderr).toBe(0);
-    expect((await nextMessage(client)).data.toString()).toBe('over HTTP');
+    const overHttp = nextMessage(client);
+    r = await ctl('--url', api, '--token', 'serve-test-token', 'send', 'pushed-to', 'over HTTP');
+    expect(r.code, r.stderr).toBe(0);
+    expect((await overHttp).data.toString()).toBe('over HTTP');
 
     served.child.kill('SIGTERM');
     expect(await served.exit).toBe(0);
