@@ -33,11 +33,11 @@ describe.skipIf(apacheMissing)('through Apache (ProxyPass upgrade=websocket)', (
     gateway = await runGateway(config);
     const backend = parseBackend(`http://127.0.0.1:${gateway.port}`);
     const port = await freePort();
-    const generated = generateApacheConfig({ ...config, endpoints: config.endpoints.filter((e) => !isSecure(e)) }, { backend, timeout: 3 });
+    const generated = generateApacheConfig({ ...config, endpoints: config.endpoints.filter((e) => !isSecure(e)) }, { backend, timeout: 4 });
     // /secure as Apache sees it: inside a vhost marked TLS (SSLEngine on in the gateway config).
     const tlsSite = vhost([`127.0.0.1:${port}`], 'secure.test', 1, { tls: true });
-    const secure = generateApacheConfig(gatewayConfig([prefixEndpoint(tlsSite, '/secure', 2, { pingInterval: 1 })]), { backend, timeout: 3 });
-    // Apache's Timeout 2 and the generated proxy timeout 3 s: only the gateway's 1 s pings keep idle sockets open.
+    const secure = generateApacheConfig(gatewayConfig([prefixEndpoint(tlsSite, '/secure', 2, { pingInterval: 1 })]), { backend, timeout: 4 });
+    // Apache's Timeout 2 and the generated proxy timeout 4 s: only the gateway's 1 s pings keep idle sockets open.
     httpd = await startHttpd({ body: `${generated.text}\n${secure.text}`, timeout: 2, port });
   });
 
@@ -126,11 +126,11 @@ describe.skipIf(apacheMissing)('through Apache (ProxyPass upgrade=websocket)', (
     const started = Date.now();
     const quietEnd = await unpinged.closed;
     const quietAfter = Date.now() - started;
-    // Apache cuts the silent tunnel (no close frame) after max(Timeout 2, the ProxyPass timeout=3) = 3 s:
+    // Apache cuts the silent tunnel (no close frame) after max(Timeout 2, the ProxyPass timeout=4) = 4 s:
     // the generated per-worker timeout is the one in force.
     expect(quietEnd.code).toBe(1006);
-    expect(quietAfter).toBeGreaterThanOrEqual(2_700);
-    await new Promise((r) => setTimeout(r, Math.max(0, 5_500 - (Date.now() - started))));
+    expect(quietAfter).toBeGreaterThanOrEqual(3_700);
+    await new Promise((r) => setTimeout(r, Math.max(0, 6_500 - (Date.now() - started))));
     expect(pinged.ws.readyState).toBe(pinged.ws.OPEN);
     expect(await ask(pinged, 'still here')).toBe('still here');
     pinged.ws.close();
