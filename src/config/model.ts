@@ -33,6 +33,7 @@ export interface EndpointSettings {
   /** WebSocketOriginCheck */
   originCheck: OriginCheck;
   /** WebSocketTrustedOrigin: full origins, e.g. 'https://example.com'. */
+  /** In normal form (normaliseOrigin): compared as strings with each handshake's Origin. */
   trustedOrigins: string[];
   /** WebSocketMaxConnections: open connections on this endpoint; 0 = unlimited. Over → 503. */
   maxConnections: number;

@@ -2,6 +2,7 @@
 // a diagnostic at the offending argument.
 import { isIP } from 'node:net';
 import type { OriginCheck } from './model.js';
+import { normaliseOrigin } from './origin-form.js';
 
 export class ValueError extends Error {
   constructor(
@@ -56,19 +57,12 @@ export function parseOriginCheck(value: string): OriginCheck {
   throw new ValueError(`WebSocketOriginCheck must be Same, Trusted or Off, not '${value}'`);
 }
 
-/** A browser origin: scheme://host[:port], no path. Returned in URL's normal form. */
+/** A browser origin: scheme://host[:port], no path. Returned in normal form (origin-form.ts). */
 export function parseOrigin(value: string, index: number): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  const bare = url !== undefined && url.host !== '' && url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '';
-  if (!bare || url === undefined) {
+  const normal = normaliseOrigin(value);
+  if (normal === undefined) {
     throw new ValueError(`'${value}' is not an origin: write scheme://host[:port] with no path, e.g. https://example.com`, index);
   }
-  const normal = url.origin;
   return normal;
 }
 

@@ -3,20 +3,8 @@
 // port dropped, so `http://h` equals `http://h:80`). Requests without an Origin pass: only browsers
 // send one, and only browsers need protecting.
 import type { EndpointSettings } from '../config/model.js';
+import { normaliseOrigin } from '../config/origin-form.js';
 import { pageScheme } from './scheme.js';
-
-/** `scheme://host[:port]` in normal form, or undefined unless `text` is a bare origin
- *  (an opaque `null`, userinfo, a path, a query or a fragment all disqualify it). */
-export function normaliseOrigin(text: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(text.trim());
-  } catch {
-    return undefined;
-  }
-  const bare = url.host !== '' && url.username === '' && url.password === '' && (url.pathname === '' || url.pathname === '/') && url.search === '' && url.hash === '';
-  return bare ? `${url.protocol}//${url.host}`.toLowerCase() : undefined;
-}
 
 export interface OriginContext {
   origin: string | undefined;
@@ -39,6 +27,6 @@ export function originAllowed(settings: EndpointSettings, ctx: OriginContext): b
   const origin = normaliseOrigin(ctx.origin);
   if (origin === undefined) return false;
   // Trusted means the list and nothing else: the fork does not fall back to same-origin.
-  if (settings.originCheck === 'trusted') return settings.trustedOrigins.some((t) => normaliseOrigin(t) === origin);
+  if (settings.originCheck === 'trusted') return settings.trustedOrigins.includes(origin);
   return origin === ownOrigin(ctx);
 }

@@ -221,6 +221,12 @@ describe('endpoints', () => {
 });
 
 describe('values', () => {
+  test('trusted origins are stored in the form handshakes compare against, other schemes included', () => {
+    const { config, diagnostics } = load(`WebSocketOriginCheck Trusted\nWebSocketTrustedOrigin HTTPS://App.Example.com:443 http://b.test:80 chrome-extension://abcdefgh\n${ws()}`);
+    expect(brief(diagnostics)).toEqual([]);
+    expect(config.endpoints[0]?.settings.trustedOrigins).toEqual(['https://app.example.com', 'http://b.test', 'chrome-extension://abcdefgh']);
+  });
+
   test('a control API off loopback needs a token, wherever the token line stands', () => {
     expect(errorsOf('WebSocketControlListen 0.0.0.0:9000\n')).toEqual([
       '1:1 error WebSocketControlListen 0.0.0.0:9000 is not a loopback address: set WebSocketControlToken (or WebSocketControlTokenFile) before exposing the control API',

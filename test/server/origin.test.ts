@@ -1,7 +1,8 @@
 // WebSocketOriginCheck as the maintained mod_websocket fork does it: full origins compared exactly,
 // the expected scheme taken from a trusted proxy's X-Forwarded-Proto only. Unit-level, then over sockets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normaliseOrigin, originAllowed } from '../../src/server/origin.js';
+import { normaliseOrigin } from '../../src/config/origin-form.js';
+import { originAllowed } from '../../src/server/origin.js';
 import { pageScheme, socketScheme } from '../../src/server/scheme.js';
 import { startGateway, type RunningGateway } from '../../src/server/gateway.js';
 import { defaultSettings, endpoint, gatewayConfig, testLog } from './config-fixture.js';
@@ -26,7 +27,7 @@ describe('normaliseOrigin and pageScheme', () => {
 
 describe('originAllowed', () => {
   const same = { ...defaultSettings, originCheck: 'same' as const };
-  const trusted = { ...defaultSettings, originCheck: 'trusted' as const, trustedOrigins: ['https://app.example.com', 'http://legacy.example.com:80'] };
+  const trusted = { ...defaultSettings, originCheck: 'trusted' as const, trustedOrigins: ['https://app.example.com', 'http://legacy.example.com'] };
   const ctx = (origin: string | undefined, effectiveHost = 'www.example.com', effectiveScheme = 'https') => ({ origin, effectiveHost, effectiveScheme });
 
   it('Same compares scheme, host and port, with default ports normalised on both sides', () => {
