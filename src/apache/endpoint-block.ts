@@ -1,10 +1,10 @@
 // The Apache lines that forward one WebSocket endpoint to the gateway. Each block is self-contained,
 // so it can stand where the mod_websocket <Location> block stood (wsgate migrate does exactly that).
+import { locationName } from '../config/location-match.js';
 import type { EndpointConfig, SourceLocation } from '../config/model.js';
 import type { Backend } from './backend.js';
 import { indent, quoteArg } from './quote.js';
 import { ProxyStyle } from './style.js';
-import { locationName } from '../server/router.js';
 
 export interface BlockContext {
   style: ProxyStyle;
@@ -14,9 +14,6 @@ export interface BlockContext {
   /** `file:line` as shown in comments (relative to the config's directory, so output is stable). */
   where: (loc: SourceLocation) => string;
 }
-
-/** The endpoint as the config names it ('/echo', or a LocationMatch's regex). */
-export const endpointName: (endpoint: EndpointConfig) => string = locationName;
 
 /** A wildcard <Location> becomes a <LocationMatch> on its anchored regex: mod_proxy would take the
  *  pattern of a wildcard <Location> as a literal path prefix. */
@@ -77,7 +74,7 @@ function rewriteBlock(endpoint: EndpointConfig, context: BlockContext, extra: re
 
 /** `extra`: Apache lines to keep inside the section (access control that runs before proxying). */
 export function renderEndpointBlock(endpoint: EndpointConfig, context: BlockContext, extra: readonly string[] = []): string[] {
-  const header = `# WebSocket endpoint ${endpointName(endpoint)} (${context.where(endpoint.loc)})`;
+  const header = `# WebSocket endpoint ${locationName(endpoint)} (${context.where(endpoint.loc)})`;
   const block = context.style === ProxyStyle.Rewrite ? rewriteBlock(endpoint, context, extra) : proxyPassBlock(endpoint, context, extra);
   return [header, ...block];
 }

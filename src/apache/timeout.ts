@@ -3,7 +3,7 @@
 // sees 1006). The gateway's pings are traffic, so a timeout above the ping interval keeps idle
 // sockets open.
 import type { EndpointConfig, SourceLocation } from '../config/model.js';
-import { endpointName } from './endpoint-block.js';
+import { locationName } from '../config/location-match.js';
 
 /** Used when no endpoint pings: long, but idle sockets are still cut at the end of it. */
 export const timeoutWithoutPings = 3600;
@@ -20,7 +20,7 @@ export function decideProxyTimeout(
   requested: number | undefined,
   where: (loc: SourceLocation) => string,
 ): TimeoutDecision {
-  const describe = (endpoint: EndpointConfig): string => `${endpointName(endpoint)} (${where(endpoint.loc)})`;
+  const describe = (endpoint: EndpointConfig): string => `${locationName(endpoint)} (${where(endpoint.loc)})`;
   const intervals = endpoints.map((e) => e.settings.pingInterval);
   const maxPingInterval = Math.max(0, ...intervals);
   // Twice the interval: one late or lost ping does not cut the connection.

@@ -5,7 +5,7 @@ import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
 import { loadConfig } from '../config/load.js';
 import type { Diagnostic, EndpointConfig, GatewayConfig } from '../config/model.js';
 import { validateHandlers } from '../plugins/validate.js';
-import { locationName } from '../server/router.js';
+import { locationName, writtenSection } from '../config/location-match.js';
 import { ExitCode, type CliIO } from './io.js';
 import { parseCommandArgs, UsageError } from './main.js';
 
@@ -21,7 +21,7 @@ FILE:LINE:COL: message (exit 1).
 
 function describeEndpoint(e: EndpointConfig, show: (file: string) => string): string {
   const vhost = e.vhost.isMain ? 'main server' : `${e.vhost.addresses.join(' ')}${e.vhost.serverName ? ` (${e.vhost.serverName})` : ''}`;
-  const path = e.match.kind === 'prefix' || e.match.wildcard ? locationName(e) : `~ ${e.match.source}`;
+  const path = writtenSection(e.match) === 'Location' ? locationName(e) : `~ ${locationName(e)}`;
   const handler = e.handler.kind === 'native' ? `${show(e.handler.path)} ${e.handler.init}` : `${show(e.handler.path)}${e.handler.exportName ? ` ${e.handler.exportName}` : ''}`;
   const s = e.settings;
   const limits = `maxMessageSize=${s.maxMessageSize} maxConnections=${s.maxConnections} sendQueueLimit=${s.sendQueueLimit} ping=${s.pingInterval}s origin=${s.originCheck} draft75=${s.supportDraft75 ? 'on' : 'off'}`;

@@ -5,6 +5,17 @@ import type { LocationMatch } from './model.js';
 import { translatePcre } from './pcre.js';
 import type { ResolvedNode } from './tree.js';
 
+/** The Location as written in the config ('/echo', '/rooms/*', or a LocationMatch's regex): the
+ *  registry, the control channel, `check` and the Apache generator all name endpoints by it. */
+export function locationName(endpoint: { match: LocationMatch }): string {
+  return endpoint.match.kind === 'prefix' ? endpoint.match.path : endpoint.match.source;
+}
+
+/** The section a match was written as, for writing it back in wsgate's own syntax. */
+export function writtenSection(match: LocationMatch): 'Location' | 'LocationMatch' {
+  return match.kind === 'prefix' || match.wildcard ? 'Location' : 'LocationMatch';
+}
+
 export const sameMatch = (a: LocationMatch, b: LocationMatch): boolean =>
   a.kind === 'prefix' ? b.kind === 'prefix' && a.path === b.path : b.kind === 'regex' && a.source === b.source;
 

@@ -3,7 +3,7 @@
 // such a name is recognised by being exactly the name of a configured or live Location.
 import type { EndpointConfig } from '../config/model.js';
 import type { Gateway } from '../plugins/types.js';
-import { locationName } from '../server/router.js';
+import { locationName } from '../config/location-match.js';
 
 /** Says whether a (percent-decoded) word names a Location. */
 export type LocationTest = (name: string) => boolean;

@@ -13,7 +13,8 @@ import type { EndpointRuntime } from './endpoint.js';
 import { handleUpgrade, type HandshakeContext } from './handshake.js';
 import { Keepalive } from './keepalive.js';
 import { Registry } from './registry.js';
-import { Router, locationName } from './router.js';
+import { locationName } from '../config/location-match.js';
+import { Router } from './router.js';
 import { unreachableVhosts } from './vhost-ports.js';
 
 export interface StartOptions {

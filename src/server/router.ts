@@ -6,7 +6,6 @@ import type { EndpointConfig, GatewayConfig, VirtualHostConfig } from '../config
 import { configuredHostName, hostName } from './host-name.js';
 import { vhostPorts } from './vhost-ports.js';
 
-export { hostName } from './host-name.js';
 
 interface VhostRoute {
   vhost: VirtualHostConfig;
@@ -32,11 +31,6 @@ function sameVhost(a: VirtualHostConfig, b: VirtualHostConfig): boolean {
 function matches(endpoint: EndpointConfig, path: string): boolean {
   const m = endpoint.match;
   return m.kind === 'prefix' ? path.startsWith(m.path) : m.regex.test(path);
-}
-
-/** The Location as written in the config: the registry and the control channel filter on it. */
-export function locationName(endpoint: EndpointConfig): string {
-  return endpoint.match.kind === 'prefix' ? endpoint.match.path : endpoint.match.source;
 }
 
 export class Router {

@@ -1,6 +1,7 @@
 // VirtualHost + Location routing as Apache does it, unit-level and over a socket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Router, hostName } from '../../src/server/router.js';
+import { hostName } from '../../src/server/host-name.js';
+import { Router } from '../../src/server/router.js';
 import { startGateway, type RunningGateway } from '../../src/server/gateway.js';
 import { endpoint, fixture, gatewayConfig, testLog, vhost } from './config-fixture.js';
 import { handshakeStatus, nextMessage, openWs, wsUrl } from './helpers.js';

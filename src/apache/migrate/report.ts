@@ -1,4 +1,5 @@
 // MIGRATION.md: what `wsgate migrate` changed and what it could not carry over, with file:line.
+import { locationName, writtenSection } from '../../config/location-match.js';
 import type { SourceLocation } from '../../config/model.js';
 import type { Replacement } from './apache-edit.js';
 import type { MergedEndpoint } from './merge.js';
@@ -22,8 +23,7 @@ const sections: Array<{ kind: NoteKind; title: string; empty: string }> = [
 ];
 
 function endpointLine(e: MergedEndpoint, where: ReportInput['where']): string {
-  const m = e.config.match;
-  const path = m.kind === 'prefix' || m.wildcard ? `<Location ${m.kind === 'prefix' ? m.path : m.source}>` : `<LocationMatch ${m.source}>`;
+  const path = `<${writtenSection(e.config.match)} ${locationName(e.config)}>`;
   const vhost = e.primary.vhost.isMain ? 'main server' : `<VirtualHost ${e.primary.vhost.addresses.join(' ')}>${e.primary.vhost.serverName ? ` ${e.primary.vhost.serverName}` : ''}`;
   const from = e.occurrences.map((o) => where(o.node.loc)).join(', ');
   const carried = e.settings.map((s) => `${s.name} ${s.args.join(' ')}`).join('; ');

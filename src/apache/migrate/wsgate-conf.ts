@@ -1,5 +1,6 @@
 // The gateway's config written by `wsgate migrate`: one <Location> per migrated endpoint, grouped by
 // the Apache virtual host it came from, each naming the Apache line it replaces.
+import { locationName, writtenSection } from '../../config/location-match.js';
 import { configArg, indent, renderDirective } from '../quote.js';
 import type { MergedEndpoint } from './merge.js';
 import { vhostKey } from './merge.js';
@@ -14,9 +15,8 @@ export function formatListen(listen: ListenSpec): string {
 }
 
 function endpointLines(e: MergedEndpoint, where: (loc: MergedEndpoint['primary']['node']['loc']) => string): string[] {
-  const { match } = e.config;
-  const open =
-    match.kind === 'prefix' ? `<Location ${configArg(match.path)}>` : match.wildcard ? `<Location ${configArg(match.source)}>` : `<LocationMatch ${configArg(match.source)}>`;
+  const section = writtenSection(e.config.match);
+  const open = `<${section} ${configArg(locationName(e.config))}>`;
   const from = e.occurrences.map((o) => where(o.node.loc)).join(', ');
   return [
     `# from ${from}`,
@@ -26,7 +26,7 @@ function endpointLines(e: MergedEndpoint, where: (loc: MergedEndpoint['primary']
       `WebSocketHandler ${e.primary.handler.args.map(configArg).join(' ')}`,
       ...e.settings.flatMap((s) => renderDirective({ name: s.name, args: s.args })),
     ]),
-    match.kind === 'prefix' || match.wildcard ? '</Location>' : '</LocationMatch>',
+    `</${section}>`,
   ];
 }
 
