@@ -32,7 +32,7 @@ export async function startSocketServer(options: SocketServerOptions): Promise<R
   const { path, mode, loc, gateway, log } = options;
   await claimSocketPath(path, loc, log);
   const clients = new Set<Socket>();
-  const isLocation = locationTest(options.locations ?? [], gateway);
+  const isLocation = locationTest(options.locations ?? []);
   const server = createServer((socket) => {
     clients.add(socket);
     socket.once('close', () => clients.delete(socket));
