@@ -215,20 +215,23 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   receive(chunk: Buffer): void {
     this.heardSincePing = true;
     const handler = this.handler;
+    if (handler.onReadStart !== undefined) this.callReadHook(handler.onReadStart);
     try {
-      handler.onReadStart?.(this);
       (this.decoder ??= this.createDecoder()).push(chunk);
     } catch (err) {
       // The codec promises not to throw; if it does, this connection ends, not the process.
       this.log.error({ err }, 'decoder failed');
       this.fail(1011, 'internal error');
     }
-    if (handler.onReadEnd !== undefined) {
-      try {
-        handler.onReadEnd(this);
-      } catch (err) {
-        this.handlerFailed(err);
-      }
+    if (handler.onReadEnd !== undefined) this.callReadHook(handler.onReadEnd);
+  }
+
+  /** onReadStart/onReadEnd: a throw ends this connection (1011), as one from onMessage does. */
+  private callReadHook(hook: (conn: WsConnection) => void): void {
+    try {
+      hook.call(this.handler, this);
+    } catch (err) {
+      this.handlerFailed(err);
     }
   }
 

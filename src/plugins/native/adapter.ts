@@ -45,6 +45,11 @@ function readResponse(lib: NativeLibrary, pointer: NativePointer): { protocol: s
   return { protocol: parts[0] ?? '', headers };
 }
 
+/** The C side of a connection this handler accepted (a declined or failed one has none). */
+function nativeOf(conn: Connection<NativeConnection>): NativeConnection | undefined {
+  return conn.state instanceof NativeConnection ? conn.state : undefined;
+}
+
 export class NativeHandler implements Handler<NativeConnection> {
   private readonly disconnects = new Set<Promise<void>>();
   private destroyed = false;
@@ -85,28 +90,24 @@ export class NativeHandler implements Handler<NativeConnection> {
   }
 
   onMessage(conn: Connection<NativeConnection>, data: Buffer, isBinary: boolean): void {
-    const native = conn.state;
-    if (native instanceof NativeConnection) native.message(data, isBinary);
+    nativeOf(conn)?.message(data, isBinary);
   }
 
   onReadStart(conn: Connection<NativeConnection>): void {
-    const native = conn.state;
-    if (native instanceof NativeConnection) native.readStart();
+    nativeOf(conn)?.readStart();
   }
 
   onReadEnd(conn: Connection<NativeConnection>): void {
-    const native = conn.state;
-    if (native instanceof NativeConnection) native.readEnd();
+    nativeOf(conn)?.readEnd();
   }
 
   onClosing(conn: Connection<NativeConnection>): void {
-    const native = conn.state;
-    if (native instanceof NativeConnection) native.closing();
+    nativeOf(conn)?.closing();
   }
 
   onDisconnect(conn: Connection<NativeConnection>): Promise<void> | undefined {
-    const native = conn.state;
-    if (!(native instanceof NativeConnection)) return undefined;
+    const native = nativeOf(conn);
+    if (native === undefined) return undefined;
     const done = native.disconnect();
     this.disconnects.add(done);
     void done.then(() => this.disconnects.delete(done));
