@@ -82,6 +82,11 @@ export interface HostPort {
   port: number;
 }
 
+/** `HOST:PORT`, `[IPV6]:PORT`: the written form parseHostPort reads back. */
+export function formatHostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /** Apache Listen forms: `80`, `1.2.3.4:80`, `[::1]:80`, `host:80`. IPv6 is returned without brackets.
  *  Port 0 (any free port) is allowed, unlike Apache, so tests can bind ephemeral ports. */
 export function parseHostPort(value: string, directive: string): HostPort {

@@ -1,4 +1,5 @@
 // The JSON view of one live connection, shared by `LIST DETAILS`, `INFO` and the HTTP API.
+import { formatHostPort } from '../config/values.js';
 import type { Connection } from '../plugins/types.js';
 
 export interface ConnectionInfo {
@@ -37,9 +38,4 @@ export function describeConnection(conn: Connection): ConnectionInfo {
 /** `HOST:PORT`, with IPv6 hosts in brackets so the port stays unambiguous. */
 export function formatPeer(conn: Pick<Connection, 'remoteAddress' | 'remotePort'>): string {
   return formatHostPort(conn.remoteAddress, conn.remotePort);
-}
-
-/** `HOST:PORT`, `[IPV6]:PORT`. */
-export function formatHostPort(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

@@ -5,10 +5,10 @@ import type { Logger } from 'pino';
 import { WsgateError, isWsgateError, type SourceLocation } from '../errors.js';
 import type { Gateway } from '../plugins/types.js';
 import { isLoopbackHost } from '../config/loopback.js';
+import { formatHostPort } from '../config/values.js';
 import { bearerMatches, isLocalToolRequest } from './auth.js';
 import { executeCommand } from './execute.js';
 import { readBody } from './http-body.js';
-import { formatHostPort } from './connection-info.js';
 import { matchRoute, resultJson } from './http-routes.js';
 
 export interface HttpServerOptions {

@@ -14,6 +14,7 @@ import { handleUpgrade, type HandshakeContext } from './handshake.js';
 import { Keepalive } from './keepalive.js';
 import { Registry } from './registry.js';
 import { locationName } from '../config/location-match.js';
+import { formatHostPort } from '../config/values.js';
 import { Router } from './router.js';
 import { unreachableVhosts } from './vhost-ports.js';
 
@@ -36,7 +37,7 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const DEFAULT_HANDSHAKE_SECONDS = 10;
 
 export function formatAddress(address: AddressInfo): string {
-  return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+  return formatHostPort(address.address, address.port);
 }
 
 async function loadEndpoints(config: GatewayConfig, registry: Registry, log: Logger): Promise<Map<EndpointConfig, EndpointRuntime>> {

@@ -1,6 +1,7 @@
 // The gateway's config written by `wsgate migrate`: one <Location> per migrated endpoint, grouped by
 // the Apache virtual host it came from, each naming the Apache line it replaces.
 import { locationName, writtenSection } from '../../config/location-match.js';
+import { formatHostPort } from '../../config/values.js';
 import { configArg, indent, renderDirective } from '../quote.js';
 import type { MergedEndpoint } from './merge.js';
 import { vhostKey } from './merge.js';
@@ -11,7 +12,7 @@ export interface ListenSpec {
 }
 
 export function formatListen(listen: ListenSpec): string {
-  return listen.host.includes(':') ? `[${listen.host}]:${listen.port}` : `${listen.host}:${listen.port}`;
+  return formatHostPort(listen.host, listen.port);
 }
 
 function endpointLines(e: MergedEndpoint, where: (loc: MergedEndpoint['primary']['node']['loc']) => string): string[] {
