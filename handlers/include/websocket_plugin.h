@@ -30,7 +30,8 @@ extern "C" {
 #endif
 
 /* Message types: on_message receives TEXT or BINARY; send() accepts all but INVALID.
- * CLOSE (or any unknown type) sends a close frame and marks the connection closing. */
+ * CLOSE (or any unknown type) sends a close frame whose payload is the buffer and marks the
+ * connection closing: see WS_Send. */
 #define MESSAGE_TYPE_INVALID (-1)
 #define MESSAGE_TYPE_TEXT 0
 #define MESSAGE_TYPE_BINARY 128
@@ -54,7 +55,20 @@ typedef void (CALLBACK *WS_Header_Set)(const WebSocketServer *server, const char
 typedef size_t (CALLBACK *WS_Protocol_Count)(const WebSocketServer *server);
 typedef const char *(CALLBACK *WS_Protocol_Index)(const WebSocketServer *server, size_t index);
 typedef void (CALLBACK *WS_Protocol_Set)(const WebSocketServer *server, const char *protocol);
-/* One unfragmented frame; any thread may call it. Returns size when queued, 0 otherwise. */
+/* One unfragmented frame; any thread may call it, and frames keep the order in which one thread
+ * sent them. Returns size when queued, 0 otherwise (also for an empty close payload, and once the
+ * connection is closing or closed).
+ * A close (MESSAGE_TYPE_CLOSE or any type other than TEXT, BINARY, PING, PONG) sends the buffer as
+ * the close payload: a 2-byte big-endian code, then an optional UTF-8 reason, e.g. {0x03, 0xE8}
+ * for 1000 or {0x0F, 0xA1, 'b', 'y', 'e'} for 4001 "bye". wsgate never puts an invalid close frame
+ * on the wire; instead (each logged as a warning naming the plugin):
+ *   0 bytes                                   -> close without payload (the peer sees 1005), as close()
+ *   1 byte, or a code that may not be sent    -> close 1011 "plugin sent an invalid close"
+ *     (allowed: 1000-1003, 1007-1014, 3000-4999)
+ *   reason longer than 123 bytes (payload     -> the code, the reason cut to 123 bytes at a
+ *     over 125)                                  character boundary
+ *   reason that is not valid UTF-8            -> the code without a reason
+ * Invalid payloads still count as queued: send returns size. */
 typedef size_t (CALLBACK *WS_Send)(const WebSocketServer *server, const int type, const unsigned char *buffer, const size_t buffer_size);
 /* Close frame without payload (the peer sees 1005). */
 typedef void (CALLBACK *WS_Close)(const WebSocketServer *server);

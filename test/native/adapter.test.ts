@@ -2,6 +2,7 @@
 import koffi from 'koffi';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { INVALID_CLOSE_REASON } from '../../src/plugins/native/close-payload.js';
 import { loadNativeHandler } from '../../src/plugins/native/index.js';
 import { nativeLibrary, toNumber, type NativeLibrary } from '../../src/plugins/native/ffi.js';
 import type { Connection, EndpointInfo, Handler } from '../../src/plugins/types.js';
@@ -189,11 +190,11 @@ describe('on_message and send', () => {
     await disconnect(conn);
   });
 
-  test('an unknown message type closes like CLOSE', async () => {
+  test('an unknown message type closes like CLOSE, its payload checked as a close payload', async () => {
     const fake = new FakeConnection();
     const conn = await accept(fake);
-    message(conn, 'kill');
-    expect(fake.calls).toEqual([{ kind: 'close', code: undefined, reason: undefined }]);
+    message(conn, 'kill'); // type 999 with the 1-byte payload "x": no valid close payload → 1011
+    expect(fake.calls).toEqual([{ kind: 'close', code: 1011, reason: INVALID_CLOSE_REASON }]);
     await disconnect(conn);
   });
 

@@ -15,6 +15,8 @@ export interface NativeHandlerOptions {
   /** Bytes a connection's not-yet-drained plugin sends may hold (WebSocketSendQueueLimit). */
   queueCap: number;
   log: Logger;
+  /** The plugin as configured (`path init`), for log lines. */
+  name: string;
 }
 
 /** Request headers as the helper expects them: name NUL value NUL ... (latin1, as node read them). */
@@ -57,11 +59,11 @@ export class NativeHandler implements Handler<NativeConnection> {
   constructor(private readonly options: NativeHandlerOptions) {}
 
   onConnect(conn: PendingConnection<NativeConnection>): NativeConnection | false {
-    const { lib, pump, plugin, queueCap } = this.options;
+    const { lib, pump, plugin, queueCap, name } = this.options;
     if (this.destroyed) return false;
     const headers = encodeHeaders(conn.headers);
     const protocols = encodeProtocols(conn.protocols);
-    const native = new NativeConnection(lib, pump, conn);
+    const native = new NativeConnection(lib, pump, conn, name);
     const pointer = lib.connNew(plugin, native.token, headers, headers.length, protocols, protocols.length, queueCap);
     if (pointer === null) {
       native.free();

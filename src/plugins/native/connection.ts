@@ -1,5 +1,6 @@
 // One client connection of a native plugin: the C connection object and the JS Connection it feeds.
 import type { Connection } from '../types.js';
+import { pluginClose } from './close-payload.js';
 import type { NativeLibrary, NativePointer } from './ffi.js';
 import type { Pump } from './pump.js';
 import { RecordType, type RecordTarget } from './records.js';
@@ -35,6 +36,8 @@ export class NativeConnection implements RecordTarget {
     private readonly lib: NativeLibrary,
     private readonly pump: Pump,
     private readonly conn: Connection,
+    /** Names the plugin in log lines: `path init`. */
+    private readonly plugin: string,
   ) {
     this.token = pump.register(this);
   }
@@ -116,9 +119,17 @@ export class NativeConnection implements RecordTarget {
         conn.close(1008, 'send queue limit exceeded');
         break;
       default:
-        // CLOSE, or any type the ABI does not know: a close frame without payload (peer sees 1005).
-        conn.close();
+        // CLOSE (the helper queues any type the ABI does not know as CLOSE).
+        this.closeWith(payload);
     }
+  }
+
+  /** The plugin's close payload as the close frame, or the valid close closest to it. */
+  private closeWith(payload: Buffer): void {
+    const close = pluginClose(payload);
+    if (close.problem !== undefined) this.conn.log.warn({ plugin: this.plugin }, `native plugin sent ${close.problem}`);
+    if (close.code === undefined) this.conn.close();
+    else this.conn.close(close.code, close.reason);
   }
 
   /** The close handshake started: the plugin's sends return 0 from now on. Messages that came

@@ -42,6 +42,7 @@ export async function loadNativeHandler(spec: NativeSpec, endpoint: EndpointInfo
     plugin: loaded.handle,
     queueCap: endpoint.settings?.sendQueueLimit ?? DEFAULT_PLUGIN_QUEUE_BYTES,
     log: endpoint.log,
+    name: `${spec.path} ${spec.init}`,
   });
 }
 

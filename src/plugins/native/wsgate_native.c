@@ -25,6 +25,9 @@
 /* Records handed to JS besides the plugin's own message types. */
 enum { WSG_RECORD_OVERFLOW = 0x1000, WSG_RECORD_DISCONNECTED = 0x1001 };
 enum { WSG_RECORD_HEADER = 12 }; /* u32 token, u32 type, u32 length (little-endian host) */
+/* Bytes of a plugin's close payload that are queued: the 125 a close frame may carry, plus one that
+ * says the payload was longer and whether the reason's cut falls inside a UTF-8 sequence. */
+enum { WSG_CLOSE_KEEP = 126 };
 
 /* Why wsg_plugin_load failed. */
 enum {
@@ -304,7 +307,9 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
     kind = MESSAGE_TYPE_CLOSE;
   /* RFC 6455 5.5: control frames carry at most 125 bytes. */
   if ((kind == MESSAGE_TYPE_PING || kind == MESSAGE_TYPE_PONG) && size > 125) return 0;
-  size_t payload = kind == MESSAGE_TYPE_CLOSE ? 0 : size;
+  /* A close payload (code + reason) is checked and repaired in JS (close-payload.ts), which needs
+   * only its first WSG_CLOSE_KEEP bytes. */
+  size_t payload = kind == MESSAGE_TYPE_CLOSE && size > WSG_CLOSE_KEEP ? WSG_CLOSE_KEEP : size;
   queued_item *it = malloc(sizeof *it + payload);
   if (!it) return 0;
   it->next = NULL;
