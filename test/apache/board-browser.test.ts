@@ -77,7 +77,8 @@ describe.skipIf(missing !== undefined)(`message board page in Chromium, behind A
     confPath = conf;
     await startServe();
 
-    const generated = await run(process.execPath, [wsgateBin, 'apache', '-f', conf]);
+    // --modules load: the private Apache loads its own modules, even on a Debian host (a2enmod default).
+    const generated = await run(process.execPath, [wsgateBin, 'apache', '-f', conf, '--modules', 'load']);
     expect(generated.code, generated.stderr).toBe(0);
     // The page is a static file of the Apache site; Apache's children (www-data) must be able to read it.
     const www = join(dir, 'www');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backendFromListen, parseBackend } from '../../src/apache/backend.js';
 import { generateApacheConfig, type ApacheGenerateOptions } from '../../src/apache/generate.js';
+import { ModuleLoading } from '../../src/apache/modules.js';
 import { ProxyStyle } from '../../src/apache/style.js';
 import type { GatewayConfig } from '../../src/config/model.js';
 import { apacheMissing, checkSyntax } from './httpd.js';
@@ -39,7 +40,17 @@ const cases: Array<{ name: string; config: () => GatewayConfig; options: ApacheG
     config: () => gatewayConfig([prefixEndpoint(mainServer(), '/echo', 4, { pingInterval: 0 })]),
     options: { modulesDir: '/usr/lib/apache2/modules', backend: parseBackend('http://[::1]:9000') },
   },
+  // No LoadModule lines; Error lines instead, which `apache2 -t` passes once the modules are loaded.
+  { name: 'a2enmod', config: mixedConfig, options: { moduleLoading: ModuleLoading.A2enmod } },
 ];
+
+/** What a2enmod would have enabled: the base test config plus the LoadModule form of the same output. */
+function withModulesLoaded(text: string, options: ApacheGenerateOptions): string {
+  if (options.moduleLoading !== ModuleLoading.A2enmod) return text;
+  const loaded = generateApacheConfig(mixedConfig(), { ...options, moduleLoading: ModuleLoading.Load }).text;
+  const modulePart = loaded.slice(loaded.indexOf('\n# Modules'), loaded.indexOf('\n\n', loaded.indexOf('\n# Modules') + 1));
+  return `${modulePart}\n${text}`;
+}
 
 describe('wsgate apache generator', () => {
   for (const c of cases) {
@@ -55,7 +66,7 @@ describe('wsgate apache generator', () => {
 
     it.skipIf(apacheMissing)(`passes apache2 -t: ${c.name}`, () => {
       const { text } = generateApacheConfig(c.config(), c.options);
-      const result = checkSyntax(text);
+      const result = checkSyntax(withModulesLoaded(text, c.options));
       expect(result.output).toContain('Syntax OK');
       expect(result.ok).toBe(true);
     });
@@ -65,10 +76,32 @@ describe('wsgate apache generator', () => {
     expect(generateApacheConfig(mixedConfig()).text).toBe(generateApacheConfig(mixedConfig()).text);
   });
 
-  it('forwards prefix Locations inside <Location> and LocationMatch with the whole path', () => {
+  it('sends only WebSocket handshakes to the gateway, from the endpoint\'s own section (Location or LocationMatch)', () => {
     const { text } = generateApacheConfig(mixedConfig());
-    expect(text).toContain('<Location "/echo">\n    ProxyPreserveHost On\n    ProxyPass "http://127.0.0.1:8080/echo" upgrade=websocket timeout=60\n');
-    expect(text).toContain('<LocationMatch "^/rooms/[a-z0-9-]+$">\n        ProxyPreserveHost On\n        ProxyPass "http://127.0.0.1:8080" upgrade=websocket timeout=60\n');
+    const handshakeOnly = (indent: string, origin: string) =>
+      [`RewriteEngine On`, `RewriteCond "%{HTTP:Upgrade}" "websocket" [NC]`, `RewriteRule "^" "${origin}%{REQUEST_URI}" [P,L]`].map((l) => `${indent}${l}\n`).join('');
+    expect(text).toContain(`<Location "/echo">\n    ProxyPreserveHost On\n${handshakeOnly('    ', 'http://127.0.0.1:8080')}`);
+    expect(text).toContain(`<LocationMatch "^/rooms/[a-z0-9-]+$">\n        ProxyPreserveHost On\n${handshakeOnly('        ', 'http://127.0.0.1:8080')}`);
+    // mod_dir stays away from handshakes only.
+    expect(text).toContain('<If "%{HTTP:Upgrade} =~ /websocket/i">\n            DirectorySlash Off\n            DirectoryCheckHandler On\n');
+    expect(text).not.toMatch(/^\s*ProxyPass /m);
+    // wstunnel keeps ProxyPass: mod_proxy_wstunnel itself leaves requests without Upgrade to Apache.
+    const wstunnel = generateApacheConfig(mixedConfig(), { style: ProxyStyle.Wstunnel }).text;
+    expect(wstunnel).toContain('<Location "/echo">\n    ProxyPreserveHost On\n    ProxyPass "ws://127.0.0.1:8080/echo" timeout=60\n');
+    expect(wstunnel).toContain('<LocationMatch "^/rooms/[a-z0-9-]+$">\n        ProxyPreserveHost On\n        ProxyPass "ws://127.0.0.1:8080" timeout=60\n');
+  });
+
+  it('with a2enmod loads nothing and stops apache2 -t with the a2enmod command when a module is missing', () => {
+    const result = generateApacheConfig(mixedConfig(), { moduleLoading: ModuleLoading.A2enmod });
+    expect(result.text).not.toContain('LoadModule');
+    expect(result.modules.map((m) => m.name)).toEqual(['proxy_module', 'proxy_http_module', 'rewrite_module', 'headers_module']);
+    expect(result.text).toContain('<IfModule !rewrite_module>\n    Error "wsgate: mod_rewrite is not enabled: run a2enmod proxy proxy_http rewrite headers"\n</IfModule>\n');
+  });
+
+  it.skipIf(apacheMissing)('an a2enmod config without the modules fails apache2 -t with that message', () => {
+    const result = checkSyntax(generateApacheConfig(mixedConfig(), { moduleLoading: ModuleLoading.A2enmod }).text);
+    expect(result.ok).toBe(false);
+    expect(result.output).toContain('wsgate: mod_proxy is not enabled: run a2enmod proxy proxy_http rewrite headers');
   });
 
   it('adds X-Forwarded-Proto only in the TLS vhost and loads mod_headers for it', () => {
@@ -84,21 +117,23 @@ describe('wsgate apache generator', () => {
   it('sets the proxy timeout above the ping interval on its own ProxyPass lines (never ProxyTimeout) and warns when pings are off or too rare', () => {
     const pinging = gatewayConfig([prefixEndpoint(mainServer(), '/a', 4, { pingInterval: 7 }), prefixEndpoint(mainServer(), '/b', 9, { pingInterval: 20 })]);
     const result = generateApacheConfig(behindApache(pinging));
-    expect(result.text).toContain('ProxyPass "http://127.0.0.1:8080/a" upgrade=websocket timeout=40\n');
-    expect(result.text).toContain('ProxyPass "http://127.0.0.1:8080/b" upgrade=websocket timeout=40\n');
+    // One worker for the gateway, used by the [P] requests of every endpoint.
+    expect(result.text).toContain('<Proxy "http://127.0.0.1:8080/">\n    ProxySet upgrade=websocket timeout=40\n</Proxy>\n');
     expect(result.text).not.toMatch(/^\s*ProxyTimeout /m);
     expect(result.warnings).toEqual([]);
-    // The rewrite style's [P] requests use the backend's worker, given its timeout once.
     const rewrite = generateApacheConfig(pinging, { style: ProxyStyle.Rewrite }).text;
     expect(rewrite).toContain('<Proxy "ws://127.0.0.1:8080/">\n    ProxySet timeout=40\n</Proxy>\n');
     expect(rewrite).not.toMatch(/^\s*ProxyTimeout /m);
+    const wstunnel = generateApacheConfig(pinging, { style: ProxyStyle.Wstunnel }).text;
+    expect(wstunnel).toContain('ProxyPass "ws://127.0.0.1:8080/a" timeout=40\n');
+    expect(wstunnel).toContain('ProxyPass "ws://127.0.0.1:8080/b" timeout=40\n');
 
     const silent = generateApacheConfig(behindApache(gatewayConfig([prefixEndpoint(mainServer(), '/quiet', 4, { pingInterval: 0 })])));
     expect(silent.warnings).toEqual([expect.stringContaining('pings are off for /quiet (wsgate.conf:4)')]);
     expect(silent.text).toContain('# WARNING: pings are off');
 
     const tooShort = generateApacheConfig(behindApache(pinging), { timeout: 20 });
-    expect(tooShort.text).toContain('upgrade=websocket timeout=20\n');
+    expect(tooShort.text).toContain('ProxySet upgrade=websocket timeout=20\n');
     expect(tooShort.warnings).toEqual([expect.stringContaining('not greater than the ping interval 20 s of /b')]);
   });
 

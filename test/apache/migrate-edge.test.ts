@@ -50,7 +50,7 @@ describe('wsgate migrate: edge cases', () => {
     expect(main).toContain('LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so');
     expect(main).toContain('# wsgate migrate (not migrated, see MIGRATION.md): MaxMessageSize 1024');
     const feeds = result.files.get('apache/conf.d/feeds.conf') ?? '';
-    expect(feeds).toContain('    <LocationMatch "^/feed/(a|b)$">\n        Require ip 127.0.0.1\n        ProxyPreserveHost On\n        ProxyPass "http://127.0.0.1:8080" upgrade=websocket');
+    expect(feeds).toContain('    <LocationMatch "^/feed/(a|b)$">\n        Require ip 127.0.0.1\n        ProxyPreserveHost On\n        RewriteEngine On\n');
     // An invalid value is reported, not written into the gateway config.
     expect(result.files.get('wsgate.conf')).not.toContain('MaxMessageSize lots');
   });

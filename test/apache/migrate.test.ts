@@ -134,7 +134,7 @@ describe('wsgate migrate on a Debian-shaped tree', async () => {
     const after = checkSyntaxFile(join(tree, 'apache2.conf'), tree, env);
     expect(after.output).toContain('Syntax OK');
     const site = readFileSync(join(tree, 'sites-enabled', '000-default.conf'), 'utf8');
-    expect(site).toContain(`ProxyPass "http://127.0.0.1:${port}/echo" upgrade=websocket`);
+    expect(site).toContain(`RewriteRule "^" "http://127.0.0.1:${port}%{REQUEST_URI}" [P,L]`);
     // mod_websocket lines that could not move are left as comments, so Apache accepts the file.
     expect(site.split('\n').filter((l) => /^\s*(SetHandler websocket-handler|WebSocketHandler)/i.test(l))).toEqual([]);
     expect(site).toContain('# wsgate migrate (not migrated, see MIGRATION.md): WebSocketHandler handlers/echo.mjs');

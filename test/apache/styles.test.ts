@@ -1,6 +1,10 @@
 // Each --style through one private Apache: the three generated configs side by side (their
-// IfModule-guarded LoadModule lines overlap on purpose), echo through each, and what happens to a
-// draft-76 (hixie-76) handshake through each.
+// IfModule-guarded LoadModule lines overlap on purpose), echo through each, the board layout (a page
+// in DocumentRoot/STYLE/board/ next to the WebSocket /STYLE/board) through each, and what happens to
+// a draft-76 (hixie-76) handshake through each.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBackend } from '../../src/apache/backend.js';
 import { generateApacheConfig } from '../../src/apache/generate.js';
@@ -8,7 +12,7 @@ import { ProxyStyle, proxyStyles } from '../../src/apache/style.js';
 import { globToRegExp } from '../../src/config/include.js';
 import { ask, hixie76Exchange, openClient } from './clients.js';
 import { answersBeforeKey3, startHixieBackend } from './hixie-backend.js';
-import { configFor, jsEndpoint, probeHandler, runGateway } from './gateway.js';
+import { configFor, jsEndpoint, probeHandler, repoRoot, runGateway } from './gateway.js';
 import { apacheMissing, startHttpd, type Httpd } from './httpd.js';
 
 const prefixFor = (style: ProxyStyle): string => `/${style}`;
@@ -33,9 +37,13 @@ function wildcardEndpoint(style: ProxyStyle) {
   return { ...endpoint, match: { kind: 'regex' as const, source: pattern, regex: globToRegExp(pattern), wildcard: true as const } };
 }
 
+const boardHandler = join(repoRoot, 'handlers', 'board', 'board.mjs');
+const boardPage = '<!doctype html><title>board</title><p>the board page</p>\n';
+
 function styleConfig(style: ProxyStyle) {
   return configFor([
     jsEndpoint(`${prefixFor(style)}/echo`, probeHandler),
+    jsEndpoint(`${prefixFor(style)}/board`, boardHandler),
     jsEndpoint(`^${prefixFor(style)}/rooms/[0-9]+$`, probeHandler, {}, true),
     wildcardEndpoint(style),
   ]);
@@ -45,8 +53,27 @@ describe.skipIf(apacheMissing)('each proxy style through Apache', () => {
   let gateway: Awaited<ReturnType<typeof runGateway>>;
   let httpd: Httpd;
   let stub: Awaited<ReturnType<typeof startHixieBackend>>;
+  let www: string;
 
   beforeAll(async () => {
+    // DocumentRoot with STYLE/board/index.html, readable by Apache's children (www-data when root).
+    www = mkdtempSync(join(tmpdir(), 'wsgate-www-'));
+    for (const style of proxyStyles) {
+      mkdirSync(join(www, style, 'board'), { recursive: true });
+      writeFileSync(join(www, style, 'board', 'index.html'), boardPage);
+      for (const dir of [join(www, style), join(www, style, 'board')]) chmodSync(dir, 0o755);
+    }
+    chmodSync(www, 0o755);
+    const site = [
+      'LoadModule dir_module modules/mod_dir.so',
+      'LoadModule mime_module modules/mod_mime.so',
+      'TypesConfig /etc/mime.types',
+      'DirectoryIndex index.html',
+      `DocumentRoot "${www}"`,
+      `<Directory "${www}">`,
+      '    Require all granted',
+      '</Directory>',
+    ];
     gateway = await runGateway(configFor(proxyStyles.flatMap((s) => styleConfig(s).endpoints)));
     stub = await startHixieBackend();
     const backend = parseBackend(`http://127.0.0.1:${gateway.port}`);
@@ -57,13 +84,14 @@ describe.skipIf(apacheMissing)('each proxy style through Apache', () => {
     ]);
     // An Apache virtual host of the site's own: the server-wide endpoints must work through it too.
     const siteVhost = ['<VirtualHost *:*>', '    ServerName site.example', '</VirtualHost>'];
-    httpd = await startHttpd({ body: [...body, ...siteVhost].join('\n') });
+    httpd = await startHttpd({ body: [...site, ...body, ...siteVhost].join('\n') });
   });
 
   afterAll(async () => {
     await httpd?.stop();
     await gateway?.close();
     await stub?.close();
+    if (www) rmSync(www, { recursive: true, force: true });
   });
 
   it('the hixie-76 client gets the known answer and an echo from the gateway directly', async () => {
@@ -96,19 +124,53 @@ describe.skipIf(apacheMissing)('each proxy style through Apache', () => {
     expect([res.status, res.headers.get('content-type')]).toEqual([404, 'text/html; charset=iso-8859-1']);
   });
 
-  it('proxy forwards plain HTTP to the gateway; wstunnel and rewrite forward only Upgrade requests', async () => {
+  it('forwards only WebSocket handshakes in every style: plain requests stay with Apache', async () => {
     const plain = async (path: string): Promise<{ status: number; upgrade: string | null }> => {
       const res = await fetch(httpd.url(path, 'http'));
       await res.arrayBuffer();
       return { status: res.status, upgrade: res.headers.get('upgrade') };
     };
-    // The gateway answers a plain GET on a WebSocket Location with 426 + Upgrade: websocket.
-    expect(await plain('/proxy/echo')).toEqual({ status: 426, upgrade: 'websocket' });
-    // ws:// targets with the old wstunnel path and the Upgrade condition of rewrite leave plain
-    // requests to Apache (no document here: 404).
-    expect(await plain('/wstunnel/echo')).toEqual({ status: 404, upgrade: null });
-    expect(await plain('/rewrite/echo')).toEqual({ status: 404, upgrade: null });
+    // No document there: Apache's 404, not the gateway's 426 + Upgrade: websocket.
+    for (const style of proxyStyles) {
+      expect(await plain(`${prefixFor(style)}/echo`)).toEqual({ status: 404, upgrade: null });
+      expect(await plain(`${prefixFor(style)}/rooms/7`)).toEqual({ status: 404, upgrade: null });
+    }
   });
+
+  const get = async (path: string) => {
+    const res = await fetch(httpd.url(path, 'http'), { redirect: 'manual' });
+    return { status: res.status, location: res.headers.get('location'), type: res.headers.get('content-type'), body: await res.text() };
+  };
+
+  for (const style of proxyStyles) {
+    describe(`${style}: the board layout (DocumentRoot/${style}/board/index.html + the WebSocket ${prefixFor(style)}/board)`, () => {
+      const board = `${prefixFor(style)}/board`;
+
+      it('GET /board/ is the page from DocumentRoot', async () => {
+        expect(await get(`${board}/`)).toMatchObject({ status: 200, type: 'text/html', body: boardPage });
+        expect(await get(`${board}/index.html`)).toMatchObject({ status: 200, body: boardPage });
+      });
+
+      it("GET /board without Upgrade is mod_dir's 301 to /board/ (query kept), not the gateway's 426", async () => {
+        expect(await get(board)).toMatchObject({ status: 301, location: httpd.url(`${board}/`, 'http') });
+        expect(await get(`${board}?id=x`)).toMatchObject({ status: 301, location: httpd.url(`${board}/?id=x`, 'http') });
+      });
+
+      it('the WebSocket to /board and /board?id=X reaches the board handler, with its query', async () => {
+        const bare = await openClient(httpd.url(board));
+        expect(JSON.parse(await ask(bare, 'hi'))).toEqual({ type: 'error', text: 'this board only receives messages' });
+        const id = `styles-${style}`;
+        const withId = await openClient(httpd.url(`${board}?id=${id}&room=r1`));
+        expect(JSON.parse(await ask(withId, 'hi')).type).toBe('error');
+        // The query reached the gateway: the same id again is refused (409), a bad room too (403).
+        await expect(openClient(httpd.url(`${board}?id=${id}`))).rejects.toMatchObject({ status: 409 });
+        await expect(openClient(httpd.url(`${board}?room=no%20spaces`))).rejects.toMatchObject({ status: 403 });
+        bare.ws.close();
+        withId.ws.close();
+        await Promise.all([bare.closed, withId.closed]);
+      });
+    });
+  }
 
   // Apache relays nothing from the client until the backend's 101 header block has come back, so
   // the 8 key bytes that follow the draft-76 headers stay in Apache. A backend that waits for them

@@ -1,12 +1,13 @@
 // `wsgate migrate`: reads a whole Apache tree that uses mod_websocket and produces the gateway's
 // config, the Apache files with the mod_websocket blocks replaced by proxy blocks, and a report.
 // Pure apart from reading the tree: the same tree gives the same files.
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import type { Diagnostic, GatewayConfig } from '../../config/model.js';
 import { buildTree, readMainFile } from '../../config/tree.js';
 import { WsgateError } from '../../errors.js';
 import type { Backend } from '../backend.js';
 import { generateApacheConfig, locationFormatter, renderGlobalPart } from '../generate.js';
+import { inferModulesDir } from '../modules.js';
 import type { ProxyStyle } from '../style.js';
 import { applyReplacements, conditionReplacements, endpointReplacements, loadModuleReplacements, strayLineReplacements, type Replacement } from './apache-edit.js';
 import { mergeEndpoints, type MergedEndpoint } from './merge.js';
@@ -40,12 +41,6 @@ export const defaultListen: ListenSpec = { host: '127.0.0.1', port: 8080 };
 function outputPath(serverRoot: string, file: string): string {
   const rel = relative(serverRoot, file);
   return rel.startsWith('..') || isAbsolute(rel) ? `apache/_root${file}` : `apache/${rel}`;
-}
-
-/** Where the tree keeps its modules: the directory of the first LoadModule path with one. */
-function inferModulesDir(paths: readonly (string | undefined)[]): string | undefined {
-  const path = paths.find((p) => p !== undefined && p.includes('/'));
-  return path === undefined ? undefined : dirname(path);
 }
 
 export function migrateApacheTree(file: string, options: MigrateOptions = {}): MigrationResult {

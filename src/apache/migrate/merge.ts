@@ -2,7 +2,7 @@
 // <IfModule mod_websocket_draft76.c> block; the gateway serves every protocol version from one.
 import { extname } from 'node:path';
 import type { EndpointConfig, EndpointSettings, HandlerSpec, VirtualHostConfig } from '../../config/model.js';
-import { defaultEndpointSettings, endpointDirectives } from '../../config/schema.js';
+import { defaultEndpointSettings, findDirective, spelledName } from '../../config/schema.js';
 import type { ResolvedNode } from '../../config/tree.js';
 import type { FoundEndpoint, FoundVhost, Note } from './scan.js';
 
@@ -36,15 +36,15 @@ function handlerSpec(e: FoundEndpoint): HandlerSpec {
 function applySettings(nodes: readonly ResolvedNode[], notes: Note[]): { settings: EndpointSettings; valid: ResolvedNode[] } {
   const settings = defaultEndpointSettings();
   const valid: ResolvedNode[] = [];
-  const specs = Object.values(endpointDirectives);
   for (const node of nodes) {
-    const spec = specs.find((s) => s.name.toLowerCase() === node.name.toLowerCase());
-    if (!spec) {
+    // Either name of a directive (MaxMessageSize / the fork's WebSocketMaxMessageSize) sets the same field.
+    const spec = findDirective(node.name);
+    if (spec?.kind !== 'endpoint') {
       valid.push(node);
       continue;
     }
     try {
-      const value = spec.parse(node.args);
+      const value = spec.parse(node.args, spelledName(spec, node.name));
       valid.push(node);
       (settings as unknown as Record<string, unknown>)[spec.field] =
         spec.append && Array.isArray(value) ? [...(settings[spec.field] as unknown[]), ...value] : value;

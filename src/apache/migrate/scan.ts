@@ -61,7 +61,17 @@ const isWebSocketHandlerLine = (n: ResolvedNode): boolean =>
 const websocketModuleName = /^(mod_websocket(_draft76)?\.c|websocket(_draft76)?_module)$/i;
 export const isWebSocketCondition = (n: ResolvedNode): boolean => is(n, 'ifmodule') && websocketModuleName.test(n.args[0] ?? '');
 
-const moduleDirectives = new Set(['websockethandler', 'maxmessagesize', 'supportdraft75']);
+/** The original module's directives and those the maintained fork (apache-websocket 0.1.2+) added:
+ *  Apache refuses any of them once the module is gone. */
+const moduleDirectives = new Set([
+  'websockethandler',
+  'maxmessagesize',
+  'supportdraft75',
+  'websocketmaxmessagesize',
+  'websocketorigincheck',
+  'websockettrustedorigin',
+  'websocketallowreservedstatuscodes',
+]);
 const isModuleLine = (n: ResolvedNode): boolean => moduleDirectives.has(n.name.toLowerCase()) || isWebSocketHandlerLine(n);
 
 /** Directives inside conditions count as direct children (a true condition keeps its children). */
