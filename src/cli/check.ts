@@ -1,22 +1,17 @@
 // `wsgate check [-f FILE] [--verbose] [-D NAME]...`: like `apachectl -t`.
-import { isAbsolute, relative, resolve } from 'node:path';
-import { defaultConfigFile } from '../config/default-file.js';
-import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
-import { loadConfig } from '../config/load.js';
-import type { Diagnostic, EndpointConfig, GatewayConfig } from '../config/model.js';
-import { validateHandlers } from '../plugins/validate.js';
+import type { EndpointConfig, GatewayConfig } from '../config/model.js';
 import { locationName, writtenSection } from '../config/location-match.js';
+import { parseCommandArgs, UsageError } from './args.js';
+import { configOptions, configOptionsHelp, readCommandConfig } from './config-file.js';
 import { ExitCode, type CliIO } from './io.js';
-import { parseCommandArgs, UsageError } from './main.js';
 
 const help = `usage: wsgate check [-f FILE] [--verbose] [-D NAME]...
 
 Reads FILE as Apache would and prints "Syntax OK", or every error as
 FILE:LINE:COL: message (exit 1).
-  -f, --file FILE   the configuration file (default: conf/wsgate.conf in the current
-                    directory, else the one shipped with wsgate, as for serve)
-  -D, --define NAME define NAME for <IfDefine>, like apache2 -D
-  -v, --verbose     also list the WebSocket endpoints and the ignored directives
+${configOptionsHelp}
+  -v, --verbose          also list the WebSocket endpoints and the ignored directives
+  -h, --help             this text
 `;
 
 function describeEndpoint(e: EndpointConfig, show: (file: string) => string): string {
@@ -24,7 +19,7 @@ function describeEndpoint(e: EndpointConfig, show: (file: string) => string): st
   const path = writtenSection(e.match) === 'Location' ? locationName(e) : `~ ${locationName(e)}`;
   const handler = e.handler.kind === 'native' ? `${show(e.handler.path)} ${e.handler.init}` : `${show(e.handler.path)}${e.handler.exportName ? ` ${e.handler.exportName}` : ''}`;
   const s = e.settings;
-  const limits = `maxMessageSize=${s.maxMessageSize} maxConnections=${s.maxConnections} sendQueueLimit=${s.sendQueueLimit} ping=${s.pingInterval}s origin=${s.originCheck} draft75=${s.supportDraft75 ? 'on' : 'off'}`;
+  const limits = `maxMessageSize=${s.maxMessageSize} maxConnections=${s.maxConnections} sendQueueLimit=${s.sendQueueLimit} ping=${s.pingInterval}s origin=${s.originCheck} draft75=${s.supportDraft75 ? 'on' : 'off'} reservedCloseCodes=${s.allowReservedStatusCodes ? 'on' : 'off'}`;
   return `  ${vhost} ${path} -> ${e.handler.kind} ${handler} [${limits}]`;
 }
 
@@ -49,9 +44,8 @@ export async function check(args: string[], io: CliIO): Promise<number> {
     ({ values } = parseCommandArgs({
       args,
       options: {
-        file: { type: 'string', short: 'f' },
+        ...configOptions,
         verbose: { type: 'boolean', short: 'v' },
-        define: { type: 'string', short: 'D', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -65,27 +59,15 @@ export async function check(args: string[], io: CliIO): Promise<number> {
     io.stdout.write(help);
     return ExitCode.Ok;
   }
-  const file = values.file !== undefined ? resolve(io.cwd, values.file) : defaultConfigFile(io.cwd);
-  // Paths under the working directory are printed relative to it, like a compiler does.
-  const show = (path: string): string => {
-    const rel = relative(io.cwd, path);
-    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
-  };
-  const print = (list: readonly Diagnostic[]): void => {
-    for (const d of list) io.stderr.write(`${formatDiagnostic({ ...d, loc: { ...d.loc, file: show(d.loc.file) } })}\n`);
-  };
-  const { config, diagnostics } = loadConfig(file, { env: io.env, defines: values.define ?? [] });
-  print(diagnostics);
-  // Handlers are loaded even when the config has errors, so one run reports every problem.
-  let handlerDiagnostics: Diagnostic[];
+  let read;
   try {
-    handlerDiagnostics = await validateHandlers(config);
+    read = await readCommandConfig(values, io);
   } catch (err) {
     io.stderr.write(`wsgate check: handler validation failed: ${(err as Error).message}\n`);
     return ExitCode.Runtime;
   }
-  print(handlerDiagnostics);
-  if (hasErrors(diagnostics) || hasErrors(handlerDiagnostics)) return ExitCode.ConfigOrUsage;
+  const { config, ok, show } = read;
+  if (!ok) return ExitCode.ConfigOrUsage;
   if (values.verbose) io.stdout.write(listing(config, show));
   io.stdout.write('Syntax OK\n');
   return ExitCode.Ok;

@@ -37,8 +37,9 @@ function contexts(spec: DirectiveSpec): string {
 
 /** The schema's doc text, plus what its flags mean for the reader. */
 function meaning(spec: DirectiveSpec): string {
-  if (spec.kind === 'model' && spec.serverWide) return `${spec.doc} In a <VirtualHost> it applies to all virtual hosts (\`check\` warns).`;
-  return spec.doc;
+  const aliases = spec.aliases?.length ? ` Both names are accepted: ${spec.aliases.map((a) => `\`${a}\``).join(', ')} is the same setting.` : '';
+  const serverWide = spec.kind === 'model' && spec.serverWide ? ' In a <VirtualHost> it applies to all virtual hosts (`check` warns).' : '';
+  return spec.doc + aliases + serverWide;
 }
 
 const syntaxRules = `Files use Apache httpd.conf syntax and are read as Apache 2.4 reads them:

@@ -26,7 +26,8 @@ export type OriginCheck = 'same' | 'trusted' | 'off';
 /** Per-endpoint settings. Every field is set by exactly one directive of the schema
  *  (config/schema.ts), which also holds its default and its documentation. */
 export interface EndpointSettings {
-  /** MaxMessageSize: bytes in one whole (reassembled) message. */
+  /** MaxMessageSize (alias WebSocketMaxMessageSize): bytes in one whole (reassembled) message,
+   *  and in one control frame's payload. */
   maxMessageSize: number;
   /** SupportDraft75: accept hixie draft-75 handshakes. draft-76 is always accepted. */
   supportDraft75: boolean;
@@ -43,8 +44,12 @@ export interface EndpointSettings {
   handshakeTimeout: number;
   /** WebSocketCloseTimeout: seconds to wait for the peer's close frame before dropping TCP. */
   closeTimeout: number;
+  /** WebSocketAllowReservedStatusCodes: accept unassigned 1000–2999 codes in a peer's close frame. */
+  allowReservedStatusCodes: boolean;
   /** WebSocketSendQueueLimit: bytes buffered for a slow reader before it is closed with 1008. */
   sendQueueLimit: number;
+  /** WebSocketConnectionLog: info lines for refused handshakes, opened and closed connections. */
+  connectionLog: boolean;
 }
 
 export type LocationMatch =
@@ -125,4 +130,7 @@ export interface GatewayConfig {
   control: ControlConfig;
   /** Apache directives wsgate accepted and ignored. */
   ignored: IgnoredDirective[];
+  /** The main server's WebSocketConnectionLog: refusals that match no Location follow it.
+   *  Undefined (a config built in code) = On. */
+  connectionLog?: boolean;
 }

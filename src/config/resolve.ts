@@ -8,7 +8,7 @@ import { parseLocationMatch, sameMatch } from './location-match.js';
 import type { EndpointConfig, GatewayConfig, HandlerSpec, LocationMatch, VirtualHostConfig } from './model.js';
 import { realPath } from './paths.js';
 import { RemoteIpSetting } from './remote-ip.js';
-import { argumentCountProblem, defaultEndpointSettings, findDirective, type DirectiveContext, type DirectiveSpec, type ModelDirective } from './schema.js';
+import { argumentCountProblem, defaultEndpointSettings, findDirective, spelledName, type DirectiveContext, type DirectiveSpec, type ModelDirective } from './schema.js';
 import { combine, mergeSettings, type Overrides } from './settings.js';
 import { misspeltDirective } from './suggest.js';
 import type { ResolvedNode, TreeResult } from './tree.js';
@@ -94,6 +94,7 @@ export class ModelBuilder {
   build(): GatewayConfig {
     this.walk(this.tree.nodes, { context: 'server', foreign: undefined, vhost: this.main, location: undefined });
     this.config.endpoints = this.pending.map((p) => this.finishEndpoint(p));
+    this.config.connectionLog = this.main.overrides.connectionLog ?? defaultEndpointSettings().connectionLog;
     for (const s of this.settingsOnly.filter((x) => !x.used)) {
       this.sink.warning('CONFIG_DIRECTIVE', s.loc, 'WebSocket settings in a <Location> that is not a WebSocket endpoint (no SetHandler websocket-handler) have no effect');
     }
@@ -179,15 +180,16 @@ export class ModelBuilder {
       this.config.ignored.push({ name: node.name, loc: node.loc });
       return;
     }
-    if (!this.contextAllows(spec, node, frame)) return;
-    const countProblem = argumentCountProblem(spec, node.args.length);
+    const name = spelledName(spec, node.name);
+    if (!this.contextAllows(spec, name, node, frame)) return;
+    const countProblem = argumentCountProblem(spec, node.args.length, name);
     const hint = node.args.some((a) => a.startsWith('#')) ? " ('#' starts a comment only at the beginning of a line, as in Apache)" : '';
     if (countProblem !== undefined) {
       this.sink.error('CONFIG_DIRECTIVE', node.loc, countProblem + hint);
       return;
     }
     try {
-      if (spec.kind === 'endpoint') this.setting(spec, node, frame);
+      if (spec.kind === 'endpoint') this.setting(spec, name, node, frame);
       else this.model(spec, node, frame);
     } catch (err) {
       if (!(err instanceof ValueError)) throw err;
@@ -196,7 +198,7 @@ export class ModelBuilder {
   }
 
   /** Reports and returns false when `spec` may not appear where `node` is. */
-  private contextAllows(spec: DirectiveSpec, node: ResolvedNode, frame: Frame): boolean {
+  private contextAllows(spec: DirectiveSpec, name: string, node: ResolvedNode, frame: Frame): boolean {
     const structural = spec.kind === 'model' && (spec.sets === 'include' || spec.sets === 'defines');
     if (structural) return true;
     const ignoredElsewhere = spec.kind === 'model' && spec.ignoredElsewhere;
@@ -209,18 +211,18 @@ export class ModelBuilder {
     if (frame.context === 'foreign') {
       const routing = spec.kind === 'endpoint' || spec.contexts.includes('location');
       const why = /^if/i.test(frame.foreign ?? '')
-        ? `wsgate does not evaluate <${frame.foreign}>; move ${spec.name} out of it`
+        ? `wsgate does not evaluate <${frame.foreign}>; move ${name} out of it`
         : `${routing ? 'wsgate routes requests by URL only, so ' : ''}it belongs in ${allowed}`;
-      this.sink.error('CONFIG_CONTEXT', node.loc, `${spec.name} cannot be used inside <${frame.foreign}>: ${why}`);
+      this.sink.error('CONFIG_CONTEXT', node.loc, `${name} cannot be used inside <${frame.foreign}>: ${why}`);
     } else {
-      this.sink.error('CONFIG_CONTEXT', node.loc, `${spec.name} is not allowed in ${contextText[frame.context]}; it belongs in ${allowed}`);
+      this.sink.error('CONFIG_CONTEXT', node.loc, `${name} is not allowed in ${contextText[frame.context]}; it belongs in ${allowed}`);
     }
     return false;
   }
 
-  private setting(spec: DirectiveSpec & { kind: 'endpoint' }, node: ResolvedNode, frame: Frame): void {
+  private setting(spec: DirectiveSpec & { kind: 'endpoint' }, name: string, node: ResolvedNode, frame: Frame): void {
     const overrides: Record<string, unknown> = frame.location?.overrides ?? frame.vhost.overrides;
-    overrides[spec.field] = combine(spec.append, overrides[spec.field], spec.parse(node.args));
+    overrides[spec.field] = combine(spec.append, overrides[spec.field], spec.parse(node.args, name));
   }
 
   private model(spec: ModelDirective, node: ResolvedNode, frame: Frame): void {

@@ -18,6 +18,9 @@ export type DirectiveGroup = 'mod_websocket' | 'wsgate' | 'control' | 'remoteip'
 
 interface DirectiveBase {
   name: string;
+  /** Other names for the same directive (e.g. a later module version's), found by findDirective
+   *  and shown by the reference. Messages name the directive as the config wrote it. */
+  aliases?: readonly string[];
   /** Usage line, e.g. 'MaxMessageSize BYTES'. */
   syntax: string;
   /** Accepted argument count; max = Infinity for lists. */
@@ -32,8 +35,9 @@ export interface EndpointDirective<K extends keyof EndpointSettings> extends Dir
   kind: 'endpoint';
   field: K;
   default: EndpointSettings[K];
-  /** Throws ValueError. Lists (append = true) are added to what is inherited. */
-  parse: (args: readonly string[]) => EndpointSettings[K];
+  /** Throws ValueError, naming the directive `name` (as written: a name or an alias). Lists
+   *  (append = true) are added to what is inherited. */
+  parse: (args: readonly string[], name: string) => EndpointSettings[K];
   append: boolean;
 }
 
@@ -90,14 +94,14 @@ const first = (args: readonly string[]): string => args[0] ?? '';
 /** One directive per EndpointSettings field; tsc rejects a missing field or a wrong value type. */
 export const endpointDirectives = {
   maxMessageSize: setting('maxMessageSize', {
-    name: 'MaxMessageSize', syntax: 'MaxMessageSize BYTES', group: 'mod_websocket', default: 33554432,
-    doc: 'Largest whole (reassembled) message in bytes; larger ones close the connection with 1009. Plain bytes only: mod_websocket read `64M` as 64.',
-    parse: (a) => parsePositiveBytes(first(a), 'MaxMessageSize', true),
+    name: 'MaxMessageSize', aliases: ['WebSocketMaxMessageSize'], syntax: 'MaxMessageSize BYTES', group: 'mod_websocket', default: 33554432,
+    doc: 'Largest whole (reassembled) message in bytes; larger ones close the connection with 1009 (1004 for drafts 7/8), as soon as a frame header announces them, before any payload is read. Control frames count too, each on its own, as in the maintained fork: with 30, a ping over 30 bytes or a close reason over 28 bytes closes with 1009. Plain bytes only: mod_websocket read `64M` as 64. The original module (2012) named it MaxMessageSize; the maintained fork renamed it WebSocketMaxMessageSize in 0.1.2.',
+    parse: (a, name) => parsePositiveBytes(first(a), name, true),
   }),
   supportDraft75: setting('supportDraft75', {
     name: 'SupportDraft75', syntax: 'SupportDraft75 On|Off', group: 'mod_websocket', default: false,
     doc: 'Also accept hixie draft-75 handshakes (draft-76 is always accepted).',
-    parse: (a) => parseOnOff(first(a), 'SupportDraft75'),
+    parse: (a, name) => parseOnOff(first(a), name),
   }),
   originCheck: setting('originCheck', {
     name: 'WebSocketOriginCheck', syntax: 'WebSocketOriginCheck Same|Trusted|Off', group: 'wsgate', default: 'same',
@@ -112,27 +116,37 @@ export const endpointDirectives = {
   maxConnections: setting('maxConnections', {
     name: 'WebSocketMaxConnections', syntax: 'WebSocketMaxConnections N', group: 'wsgate', default: 0,
     doc: 'Open connections allowed on the endpoint; more are answered 503. 0 = unlimited.',
-    parse: (a) => parseWholeNumber(first(a), 'WebSocketMaxConnections'),
+    parse: (a, name) => parseWholeNumber(first(a), name),
   }),
   pingInterval: setting('pingInterval', {
     name: 'WebSocketPingInterval', syntax: 'WebSocketPingInterval SECONDS', group: 'wsgate', default: 30,
     doc: 'Seconds between keepalive pings (keep it below the proxy timeout in front of wsgate). 0 = off.',
-    parse: (a) => parseSeconds(first(a), 'WebSocketPingInterval', true),
+    parse: (a, name) => parseSeconds(first(a), name, true),
   }),
   handshakeTimeout: setting('handshakeTimeout', {
     name: 'WebSocketHandshakeTimeout', syntax: 'WebSocketHandshakeTimeout SECONDS', group: 'wsgate', default: 10,
     doc: 'Seconds a client has to complete its opening handshake.',
-    parse: (a) => parseSeconds(first(a), 'WebSocketHandshakeTimeout', false),
+    parse: (a, name) => parseSeconds(first(a), name, false),
   }),
   closeTimeout: setting('closeTimeout', {
     name: 'WebSocketCloseTimeout', syntax: 'WebSocketCloseTimeout SECONDS', group: 'wsgate', default: 5,
     doc: "Seconds to wait for the peer's close frame before dropping the TCP connection.",
-    parse: (a) => parseSeconds(first(a), 'WebSocketCloseTimeout', false),
+    parse: (a, name) => parseSeconds(first(a), name, false),
+  }),
+  allowReservedStatusCodes: setting('allowReservedStatusCodes', {
+    name: 'WebSocketAllowReservedStatusCodes', syntax: 'WebSocketAllowReservedStatusCodes On|Off', group: 'wsgate', default: false,
+    doc: "On: a peer's close frame may carry a code RFC 6455 reserves but has not assigned (1004, 1016–2999); Off: such a close fails the connection with 1002. Codes that must never be sent (1005, 1006, 1015, below 1000, 5000 and up) are refused either way. As the maintained mod_websocket fork.",
+    parse: (a, name) => parseOnOff(first(a), name),
   }),
   sendQueueLimit: setting('sendQueueLimit', {
     name: 'WebSocketSendQueueLimit', syntax: 'WebSocketSendQueueLimit BYTES', group: 'wsgate', default: 16777216,
     doc: 'Bytes buffered for a slow reader; beyond it the connection is closed with 1008.',
-    parse: (a) => parsePositiveBytes(first(a), 'WebSocketSendQueueLimit', false),
+    parse: (a, name) => parsePositiveBytes(first(a), name, false),
+  }),
+  connectionLog: setting('connectionLog', {
+    name: 'WebSocketConnectionLog', syntax: 'WebSocketConnectionLog On|Off', group: 'wsgate', default: true,
+    doc: "On: an info line per refused handshake (status, reason, method, url, remote, user-agent, origin), per connection opened (id, path, remote, version, protocol) and per connection closed (duration, close codes sent and received, who closed, messages and bytes in and out). Off: none of these (errors are still logged). Per endpoint, so one busy Location can be turned down; refusals that match no Location (404, a malformed request) follow the main server's value.",
+    parse: (a, name) => parseOnOff(first(a), name),
   }),
 } satisfies { [K in keyof EndpointSettings]: EndpointDirective<K> };
 
@@ -184,7 +198,7 @@ export const modelDirectives: readonly ModelDirective[] = [
   model('RemoteIPTrustedProxy', 'RemoteIPTrustedProxy ADDR|CIDR...', 'remoteIp.trustedProxies', 'remoteip', serverAndVhost, list,
     'Same as RemoteIPInternalProxy for wsgate. Repeatable.', { serverWide: true }),
   model('WebSocketControlSocket', 'WebSocketControlSocket PATH [MODE]', 'control.socket', 'control', serverOnly, { min: 1, max: 2 },
-    'UNIX socket of the control (push) channel, relative to ServerRoot; MODE is octal.', { defaultText: 'none; MODE 0660' }),
+    'UNIX socket of the control (push) channel, relative to ServerRoot; MODE is octal. A missing directory is created (with its parents) by `serve`, owned by the user running wsgate, mode 0750 (0755 when MODE lets others connect); when it cannot be (e.g. /run/wsgate for a non-root user), the error says what to create, and `check` warns beforehand.', { defaultText: 'none; MODE 0660' }),
   model('WebSocketControlListen', 'WebSocketControlListen [ADDRESS:]PORT', 'control.listen', 'control', serverOnly, one,
     'HTTP control channel address; ADDRESS defaults to 127.0.0.1. Any other than a loopback address requires WebSocketControlToken.', { defaultText: 'none' }),
   model('WebSocketControlToken', 'WebSocketControlToken TOKEN', 'control.token', 'control', serverOnly, one,
@@ -196,10 +210,25 @@ export const modelDirectives: readonly ModelDirective[] = [
 /** Every directive, endpoint settings and model directives alike. */
 export const directiveSchema: readonly DirectiveSpec[] = [...Object.values(endpointDirectives), ...modelDirectives];
 
-const byName = new Map(directiveSchema.map((d) => [d.name.toLowerCase(), d]));
+const byName = new Map(directiveSchema.flatMap((d) => [d.name, ...(d.aliases ?? [])].map((n) => [n.toLowerCase(), d] as const)));
 
+/** By name or alias, case-insensitively. */
 export function findDirective(name: string): DirectiveSpec | undefined {
   return byName.get(name.toLowerCase());
+}
+
+/** Every name a directive answers to, aliases included (for suggestions). */
+export const directiveNames: readonly string[] = directiveSchema.flatMap((d) => [d.name, ...(d.aliases ?? [])]);
+
+/** The name or alias of `spec` that `written` spells (in the schema's capitalisation), for messages. */
+export function spelledName(spec: DirectiveSpec, written: string): string {
+  const lower = written.toLowerCase();
+  return [spec.name, ...(spec.aliases ?? [])].find((n) => n.toLowerCase() === lower) ?? spec.name;
+}
+
+/** The usage line under the name as written (`WebSocketMaxMessageSize BYTES`). */
+export function syntaxAs(spec: DirectiveSpec, name: string): string {
+  return name === spec.name ? spec.syntax : name + spec.syntax.slice(spec.name.length);
 }
 
 /** Default per-endpoint settings, from the schema. */
@@ -211,12 +240,12 @@ export function defaultEndpointSettings(): EndpointSettings {
 
 const count = (n: number): string => (n === 1 ? 'one argument' : `${n} arguments`);
 
-/** undefined when `n` arguments fit, else a message saying what was expected. */
-export function argumentCountProblem(spec: DirectiveSpec, n: number): string | undefined {
+/** undefined when `n` arguments fit, else a message saying what was expected. `name`: as written. */
+export function argumentCountProblem(spec: DirectiveSpec, n: number, name = spec.name): string | undefined {
   const { min, max } = spec.args;
   if (n >= min && n <= max) return undefined;
   const expected = min === max ? count(min) : max === Infinity ? `at least ${count(min)}` : `${min} to ${max} arguments`;
-  return `${spec.name} takes ${expected} (${spec.syntax}), got ${n}`;
+  return `${name} takes ${expected} (${syntaxAs(spec, name)}), got ${n}`;
 }
 
 /** Sections wsgate gives meaning to (for the reference). */

@@ -1,5 +1,5 @@
 // "did you mean …?" for misspelt wsgate directives, without flagging Apache's own directives.
-import { directiveSchema } from './schema.js';
+import { directiveNames } from './schema.js';
 
 /** Optimal-string-alignment distance, case-insensitive. */
 export function editDistance(a: string, b: string): number {
@@ -41,14 +41,35 @@ function judge(lower: string): string | undefined {
   if (apacheNeighbours.has(lower)) return undefined;
   const ours = wsgatePrefixes.some((p) => lower.startsWith(p));
   let best: { name: string; distance: number } | undefined;
-  for (const spec of directiveSchema) {
+  for (const name of directiveNames) {
     // Distance is at least the length difference: skip hopeless candidates cheaply.
-    if (!ours && Math.abs(spec.name.length - lower.length) > 2) continue;
-    const distance = editDistance(lower, spec.name);
-    if (best === undefined || distance < best.distance) best = { name: spec.name, distance };
+    if (!ours && Math.abs(name.length - lower.length) > 2) continue;
+    const distance = editDistance(lower, name);
+    if (best === undefined || distance < best.distance) best = { name, distance };
   }
   const close = best !== undefined && best.distance <= Math.max(1, Math.floor(best.name.length / 5));
   if (!ours && !(close && best !== undefined && best.distance <= (lower.length >= 10 ? 2 : 1))) return undefined;
   const hint = close && best ? `; did you mean ${best.name}?` : '';
   return `unknown directive \0${ours ? ' (not a mod_websocket or wsgate directive)' : ''}${hint}`;
+}
+
+/** Section names of Apache 2.4 (core and the modules a site commonly loads) and of wsgate. */
+const knownSections = [
+  'VirtualHost', 'Location', 'LocationMatch', 'IfModule', 'IfDefine',
+  'Directory', 'DirectoryMatch', 'Files', 'FilesMatch', 'Proxy', 'ProxyMatch', 'If', 'ElseIf', 'Else',
+  'IfVersion', 'IfFile', 'IfDirective', 'IfSection', 'Limit', 'LimitExcept', 'RequireAll', 'RequireAny',
+  'RequireNone', 'AuthnProviderAlias', 'AuthzProviderAlias', 'Macro', 'MDomain', 'MDomainSet', 'Perl',
+];
+const knownSectionSet = new Set(knownSections.map((n) => n.toLowerCase()));
+
+/** The section `name` is a misspelling of (`Locaton` → `Location`), else undefined. Names far from
+ *  every known one are left alone: Apache modules wsgate does not know may add sections. */
+export function misspeltSection(name: string): string | undefined {
+  if (knownSectionSet.has(name.toLowerCase())) return undefined;
+  let best: { name: string; distance: number } | undefined;
+  for (const known of knownSections) {
+    const distance = editDistance(name, known);
+    if (best === undefined || distance < best.distance) best = { name: known, distance };
+  }
+  return best !== undefined && best.distance <= (best.name.length >= 8 ? 2 : 1) ? best.name : undefined;
 }

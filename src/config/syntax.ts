@@ -5,6 +5,7 @@ import type { SourceLocation } from '../errors.js';
 import { DiagnosticSink } from './diagnostics.js';
 import { parseLine, type ParsedLine } from './grammar.js';
 import { toLogicalSource, type LogicalSource } from './source.js';
+import { misspeltSection } from './suggest.js';
 import { ArgsEnd, Comment, LineEnd, Quoted, configLexer } from './tokens.js';
 
 export interface Arg {
@@ -87,9 +88,13 @@ export function parseConfigText(raw: string, file: string): ParsedFile {
         sink.error('CONFIG_SYNTAX', src.locate(restOffset), `expected a blank between <${name} and '${rest}': Apache reads <${written}> as an unknown section; write <${name} ${rest}>`);
         args.unshift({ value: rest, quoted: false, loc: src.locate(restOffset) });
       }
-      const node = { name, args, loc, children: [] as SyntaxNode[] };
+      // Apache refuses an unknown section; a misspelt one is then read as meant, so its body gets no
+      // follow-on errors ("SetHandler cannot be used inside <Locaton>") and </Locaton> still closes it.
+      const meant = misspeltSection(name);
+      if (meant !== undefined) sink.error('CONFIG_SYNTAX', loc, `unknown section <${name}>, did you mean <${meant}>?`);
+      const node = { name: meant ?? name, args, loc, children: [] as SyntaxNode[] };
       container().push(node);
-      stack.push({ node, written: glued ? written : undefined });
+      stack.push({ node, written: glued ? written : meant !== undefined ? name : undefined });
       return;
     }
     const closing = parsed.head.image.slice(2);

@@ -31,3 +31,25 @@ export function isValidCloseCode(code: number): boolean {
   if (code >= 1007 && code <= 1014) return true;
   return code >= 3000 && code <= 4999;
 }
+
+/** False for what RFC 6455 §7.4 says must never be in a close frame: 1005, 1006, 1015 (they
+ *  describe the absence of a code or of a close frame) and anything outside 1000-4999. */
+export function mayAppearOnWire(code: number): boolean {
+  return Number.isInteger(code) && code >= 1000 && code <= 4999 && code !== CloseCode.NoStatus && code !== CloseCode.Abnormal && code !== CloseCode.TlsHandshake;
+}
+
+export interface PeerCloseCodeRules {
+  /** WebSocketAllowReservedStatusCodes: also accept the unassigned codes of 1000-2999 (1004, 1016…),
+   *  as the maintained mod_websocket fork can, for peers that use them. */
+  allowReserved: boolean;
+  /** A hybi-07/08 peer: 1004 is its drafts' "message too big". */
+  draftTooBig: boolean;
+}
+
+/** Whether a peer's close frame may carry `code`; one that may not fails the connection with 1002. */
+export function acceptsPeerCloseCode(code: number, rules: PeerCloseCodeRules): boolean {
+  if (isValidCloseCode(code)) return true;
+  if (!mayAppearOnWire(code)) return false;
+  if (code === CloseCode.TooLargeDraft && rules.draftTooBig) return true;
+  return rules.allowReserved && code <= 2999;
+}

@@ -10,8 +10,8 @@ export function utf8Error(message: string): WsgateError {
   return new WsgateError('INVALID_UTF8', message, { closeCode: CloseCode.InvalidPayload });
 }
 
-export function tooBigError(limit: number, closeCode: number): WsgateError {
-  return new WsgateError('MESSAGE_TOO_BIG', `message exceeds MaxMessageSize (${limit} bytes)`, { closeCode });
+export function tooBigError(limit: number, closeCode: number, what = 'message'): WsgateError {
+  return new WsgateError('MESSAGE_TOO_BIG', `${what} exceeds MaxMessageSize (${limit} bytes)`, { closeCode });
 }
 
 /** A handshake failure answered with an HTTP status (400 unless said otherwise). */

@@ -6,13 +6,14 @@ import { headerValue } from './handshake.js';
 import { responseHead, type HeaderList } from './http-head.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-/** base64 of exactly 16 bytes: 22 characters and "==". */
-const KEY_PATTERN = /^[A-Za-z0-9+/]{22}==$/;
+/** Canonical base64 of exactly 16 bytes: 22 characters and "==". The 22nd character carries the
+ *  last 2 bits of data and 4 padding bits, which must be zero: only A, Q, g or w. */
+const KEY_PATTERN = /^[A-Za-z0-9+/]{21}[AQgw]==$/;
 
-/** The Sec-WebSocket-Key, checked to be base64 of 16 bytes (one header line only). */
+/** The Sec-WebSocket-Key, checked to be the canonical base64 of 16 bytes (one header line only). */
 export function validateHybiKey(headers: IncomingHttpHeaders): string {
   const key = headerValue(headers, 'sec-websocket-key').trim();
-  if (!KEY_PATTERN.test(key)) throw badRequest('Sec-WebSocket-Key is not base64 of 16 bytes');
+  if (!KEY_PATTERN.test(key)) throw badRequest('Sec-WebSocket-Key is not the base64 of 16 bytes (22 characters, the last one A, Q, g or w, then "==")');
   return key;
 }
 

@@ -82,12 +82,33 @@ export function detectHandshake(req: HandshakeRequest): HandshakeKind {
   return { kind: 'hixie-75' };
 }
 
+/** RFC 7230 tchar. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Why a Sec-WebSocket-Protocol value is not RFC 6455's `1#token` (RFC 7230 list: tokens
+ *  separated by commas, optional spaces/tabs around them), or undefined when it is. */
+function protocolListProblem(value: string): string | undefined {
+  const elements = value.split(',').map((e) => e.replace(/^[ \t]+|[ \t]+$/g, ''));
+  for (const element of elements) {
+    if (element === '') return 'Sec-WebSocket-Protocol has an empty list element';
+    if (!TOKEN.test(element)) return `Sec-WebSocket-Protocol element ${JSON.stringify(element)} is not a token (letters, digits and !#$%&'*+-.^_\`|~ only)`;
+  }
+  return undefined;
+}
+
 /** Subprotocols the client offers, in order: Sec-WebSocket-Protocol (hixie-75: WebSocket-Protocol),
- *  every header line, split on commas and whitespace, empty entries dropped. */
-export function offeredProtocols(headers: IncomingHttpHeaders): string[] {
+ *  every header line, split on commas and whitespace, empty entries dropped (what native plugins'
+ *  protocol_count/protocol_index see). For versions 13, 8 and 7 the header must first be a list of
+ *  tokens (RFC 6455 §4.2.1): anything else throws WsgateError HANDSHAKE_BAD_REQUEST (400). Hixie
+ *  drafts are read as before. */
+export function offeredProtocols(headers: IncomingHttpHeaders, kind: HandshakeKind): string[] {
   const value = hasHeader(headers, 'sec-websocket-protocol')
     ? headerValue(headers, 'sec-websocket-protocol')
     : headerValue(headers, 'websocket-protocol');
+  if (kind.kind === 'hybi' && hasHeader(headers, 'sec-websocket-protocol')) {
+    const problem = protocolListProblem(value);
+    if (problem !== undefined) throw badRequest(problem);
+  }
   return value.split(/[,\s]+/).filter((p) => p !== '');
 }
 

@@ -7,9 +7,12 @@
 //   is validated piece by piece, so invalid UTF-8 fails at the piece that makes it invalid.
 // - Non-minimal length encodings (126 + a length < 126, 127 + a length < 65536) are rejected
 //   with 1002: RFC 6455 §5.2 says the minimal number of bytes MUST be used.
-// - The size limit counts the whole message and is checked on each frame header, before any of
-//   its payload is buffered.
-import { CloseCode, isValidCloseCode } from './close-codes.js';
+// - The size limit counts the whole message and is checked as soon as a frame's length field is
+//   complete (before its masking key and payload). A control frame's payload counts on its own
+//   against the same limit, as in the maintained mod_websocket fork.
+// - Close codes: RFC 6455's, plus 1004 from hybi-07/08 peers and, with allowReservedStatusCodes,
+//   the unassigned ones of 1000-2999 (close-codes.ts).
+import { acceptsPeerCloseCode, CloseCode } from './close-codes.js';
 import { protocolError, utf8Error } from './errors.js';
 import type { Decoder, DecoderOptions, DecoderSink } from './types.js';
 import { Opcode } from './types.js';
@@ -30,6 +33,7 @@ const TWO_POW_32 = 0x1_0000_0000;
 class HybiDecoder extends StreamDecoder {
   private state = HybiState.Header;
   private readonly requireMask: boolean;
+  private readonly allowReservedStatusCodes: boolean;
 
   // The frame being read.
   private fin = false;
@@ -47,6 +51,7 @@ class HybiDecoder extends StreamDecoder {
   constructor(sink: DecoderSink, options: DecoderOptions) {
     super(sink, options);
     this.requireMask = options.requireMask ?? false;
+    this.allowReservedStatusCodes = options.allowReservedStatusCodes ?? false;
   }
 
   override push(chunk: Buffer): void {
@@ -69,38 +74,32 @@ class HybiDecoder extends StreamDecoder {
     const violation = this.checkFrameStart(b0, b1, len7);
     if (violation !== undefined) return this.fail(protocolError(violation));
 
-    const masked = (b1 & 0x80) !== 0;
+    // The length is judged as soon as it is complete, before the masking key: a peer that
+    // announces a huge frame and then stalls is refused at once, not left holding the socket.
     const extended = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
+    if (queue.length < 2 + extended) return false;
+    const length = this.readLength(len7);
+    if (typeof length === 'string') return this.fail(protocolError(length));
+    const opcode = b0 & 0x0f;
+    const isControl = opcode >= Opcode.Close;
+    // Data frames count towards their whole message; a control frame counts on its own.
+    if ((isControl ? length : this.messageLength + length) > this.maxMessageSize) {
+      return this.failTooBig(isControl ? 'control frame' : 'message');
+    }
+
+    const masked = (b1 & 0x80) !== 0;
     const headerLength = 2 + extended + (masked ? 4 : 0);
     if (queue.length < headerLength) return false;
-
-    const inPlace = queue.contiguous() >= headerLength;
-    const head = inPlace ? queue.head()! : queue.take(headerLength);
-    const base = inPlace ? queue.headOffset() : 0;
-    let length = len7;
-    if (len7 === 126) {
-      length = head.readUInt16BE(base + 2);
-      if (length < 126) return this.fail(protocolError('frame length not minimally encoded'));
-    } else if (len7 === 127) {
-      const high = head.readUInt32BE(base + 2);
-      if (high >= 0x8000_0000) return this.fail(protocolError('64-bit frame length with the high bit set'));
-      length = high * TWO_POW_32 + head.readUInt32BE(base + 6);
-      if (length < 0x1_0000) return this.fail(protocolError('frame length not minimally encoded'));
-    }
     if (masked) {
-      const at = base + 2 + extended;
-      this.mask[0] = head[at]!;
-      this.mask[1] = head[at + 1]!;
-      this.mask[2] = head[at + 2]!;
-      this.mask[3] = head[at + 3]!;
+      const at = 2 + extended;
+      this.mask[0] = queue.peek(at);
+      this.mask[1] = queue.peek(at + 1);
+      this.mask[2] = queue.peek(at + 2);
+      this.mask[3] = queue.peek(at + 3);
     }
-    if (inPlace) queue.skip(headerLength);
+    queue.skip(headerLength);
 
-    const opcode = b0 & 0x0f;
-    if (opcode < Opcode.Close) {
-      if (this.messageLength + length > this.maxMessageSize) {
-        return this.failTooBig();
-      }
+    if (!isControl) {
       if (opcode !== Opcode.Continuation) this.messageOpcode = opcode;
       this.messageLength += length;
     }
@@ -111,6 +110,23 @@ class HybiDecoder extends StreamDecoder {
     this.frameRead = 0;
     this.state = HybiState.Payload;
     return true;
+  }
+
+  /** The payload length of the frame whose length bytes are all queued, or what is wrong with it. */
+  private readLength(len7: number): number | string {
+    const queue = this.queue;
+    if (len7 === 126) {
+      const length = (queue.peek(2) << 8) | queue.peek(3);
+      return length < 126 ? 'frame length not minimally encoded' : length;
+    }
+    if (len7 !== 127) return len7;
+    let high = 0;
+    let low = 0;
+    for (let i = 2; i < 6; i++) high = high * 256 + queue.peek(i);
+    for (let i = 6; i < 10; i++) low = low * 256 + queue.peek(i);
+    if (high >= 0x8000_0000) return '64-bit frame length with the high bit set';
+    const length = high * TWO_POW_32 + low;
+    return length < 0x1_0000 ? 'frame length not minimally encoded' : length;
   }
 
   /** The rules that the first two header bytes already decide; undefined when they pass. */
@@ -191,18 +207,13 @@ class HybiDecoder extends StreamDecoder {
       return false;
     }
     const code = payload.readUInt16BE(0);
-    if (!this.acceptsCloseCode(code)) return this.fail(protocolError(`invalid close code ${code}`));
+    const rules = { allowReserved: this.allowReservedStatusCodes, draftTooBig: this.tooBigCloseCode === CloseCode.TooLargeDraft };
+    if (!acceptsPeerCloseCode(code, rules)) return this.fail(protocolError(`invalid close code ${code}`));
     const reason = payload.subarray(2);
     if (!isValidUtf8(reason)) return this.fail(utf8Error('close reason is not valid UTF-8'));
     this.stop();
     this.sink.onClose(code, reason.toString('utf8'));
     return false;
-  }
-
-  /** RFC 6455 codes; plus 1004, "frame too large" in hybi-07/08, when the decoder is configured
-   *  for those drafts (tooBigCloseCode 1004). */
-  private acceptsCloseCode(code: number): boolean {
-    return isValidCloseCode(code) || (code === CloseCode.TooLargeDraft && this.tooBigCloseCode === code);
   }
 
   protected enterStopped(): void {

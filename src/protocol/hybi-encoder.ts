@@ -1,6 +1,6 @@
 // RFC 6455 server frames (unmasked). Large payloads are returned as [header, payload] so they are
 // never copied; small ones are merged into one buffer, because one write beats two for them.
-import { CloseCode, isValidCloseCode } from './close-codes.js';
+import { mayAppearOnWire } from './close-codes.js';
 import { usageError } from './errors.js';
 import type { Encoder } from './types.js';
 import { Opcode } from './types.js';
@@ -70,11 +70,12 @@ export function truncateUtf8(reason: string, max: number): Buffer {
 }
 
 /** Close payload: 2-byte code + reason (truncated to fit 125 bytes); empty when code is undefined.
- *  Throws WsgateError USAGE for a code that may not be sent (1005, 1006, 1015, out of range).
- *  1004 is accepted: it is hybi-07/08's "message too big" (DecoderOptions.tooBigCloseCode). */
+ *  Throws WsgateError USAGE for a code that may never be sent (1005, 1006, 1015, out of 1000-4999).
+ *  Reserved codes go out: 1004 is hybi-07/08's "message too big" (DecoderOptions.tooBigCloseCode),
+ *  and a peer's reserved code accepted under allowReservedStatusCodes is echoed back. */
 export function closePayload(code?: number, reason = ''): Buffer {
   if (code === undefined) return Buffer.alloc(0);
-  if (!isValidCloseCode(code) && code !== CloseCode.TooLargeDraft) throw usageError(`close code ${code} may not be sent`);
+  if (!mayAppearOnWire(code)) throw usageError(`close code ${code} may not be sent`);
   const text = truncateUtf8(reason, MAX_CLOSE_REASON);
   const payload = Buffer.allocUnsafe(2 + text.length);
   payload.writeUInt16BE(code, 0);

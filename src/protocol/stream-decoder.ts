@@ -40,7 +40,7 @@ export abstract class StreamDecoder implements Decoder {
     return false;
   }
 
-  protected failTooBig(): false {
-    return this.fail(tooBigError(this.maxMessageSize, this.tooBigCloseCode));
+  protected failTooBig(what: 'message' | 'control frame' = 'message'): false {
+    return this.fail(tooBigError(this.maxMessageSize, this.tooBigCloseCode, what));
   }
 }

@@ -32,6 +32,9 @@ export interface DecoderOptions {
   tooBigCloseCode?: number;
   /** Server side: incoming frames must be masked. */
   requireMask?: boolean;
+  /** WebSocketAllowReservedStatusCodes: a peer's close frame may carry an unassigned code of
+   *  1000-2999. 1005, 1006, 1015 and codes outside 1000-4999 are refused (1002) regardless. */
+  allowReservedStatusCodes?: boolean;
 }
 
 export interface Decoder {

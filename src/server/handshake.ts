@@ -18,6 +18,7 @@ import {
   validateHybiKey,
 } from '../protocol/index.js';
 import type { ProtocolVersion } from '../protocol/types.js';
+import { logRefusal } from './access-log.js';
 import { resolveClientAddress, type TrustedProxies } from './client-address.js';
 import { ConnectionState, WsConnection, type ConnectionHost } from './connection.js';
 import type { EndpointRuntime } from './endpoint.js';
@@ -138,6 +139,8 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
       version = 'hixie-75';
     }
 
+    // A malformed Sec-WebSocket-Protocol (versions 13/8/7) is refused here, before any slot is taken.
+    const protocols = offeredProtocols(req.headers, kind);
     const wantedId = search === '' ? undefined : requestedId(new URLSearchParams(search));
     const client = resolveClientAddress(socket.remoteAddress ?? '', req.headers, ctx.config.remoteIp, ctx.trustedProxies);
     const origin = requestOrigin(kind, req.headers);
@@ -154,7 +157,6 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
 
     endpointRuntime.active++;
     counted = true;
-    const protocols = offeredProtocols(req.headers);
     conn = new WsConnection({
       id: reservedId,
       path,
@@ -216,8 +218,7 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
     const live = conn;
     counted = false; // from here the connection gives the slot back when it closes
     accepted = undefined;
-    live.attach(socket, rest);
-    live.log.debug({ version, protocol: live.protocol }, 'connected');
+    live.attach(socket, rest); // logs 'connected'
   } catch (err) {
     ctx.pending.delete(socket);
     if (reservedId !== undefined) ctx.registry.release(reservedId);
@@ -226,7 +227,7 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
     const error = isWsgateError(err) ? err : new WsgateError('HANDLER_FAILED', 'internal error', { status: 500, cause: err });
     if (!isWsgateError(err)) ctx.log.error({ err }, 'handshake failed');
     const status = error.status ?? 400;
-    ctx.log.debug({ status, url: req.url, remote: socket.remoteAddress, reason: error.message }, 'handshake refused');
+    logRefusal(ctx, req, status, error.message, runtime?.config.settings);
     if (headWritten) {
       socket.destroy();
       return;

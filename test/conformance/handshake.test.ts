@@ -324,3 +324,60 @@ describe('refused handshakes', () => {
     expect(text.startsWith('HTTP/1.1 101') && text.endsWith('\r\n\r\n'), text).toBe(true);
   });
 });
+
+describe('strict Sec-WebSocket-Protocol and Sec-WebSocket-Key (RFC 6455 §4.2.1, RFC 7230 lists)', () => {
+  const badProtocols: Array<[string, string]> = [
+    ['an empty list element', 'chat,,superchat'],
+    ['a trailing comma', 'chat,'],
+    ['a leading comma', ', chat'],
+    ['only OWS', ' '],
+    ['a space inside a value', 'my chat'],
+    ['a quoted value', '"chat"'],
+    ['a slash', 'a/b'],
+    ['a backslash', 'a\\b'],
+    ['braces', '{}'],
+    ['a semicolon', 'chat;v=1'],
+    ['a tab inside a value', 'a\tb'],
+    ['a control character', 'a\x01b'],
+  ];
+  const badKeys: Array<[string, string]> = [
+    ['21 characters', 'AAAAAAAAAAAAAAAAAAAAA=='],
+    ['a 17-byte key', 'AAAAAAAAAAAAAAAAAAAAAAA='],
+    ['non-zero padding bits (22nd char R)', 'dGhlIHNhbXBsZSBub25jZR=='],
+    ['non-zero padding bits (22nd char /)', 'AAAAAAAAAAAAAAAAAAAAA/=='],
+    ['no padding', 'AAAAAAAAAAAAAAAAAAAAAA'],
+    ['a character outside base64', 'AAAAAAAAAAAAAAAAAAA-AA=='],
+  ];
+  for (const version of ['13', '8', '7']) {
+    for (const [what, value] of badProtocols) {
+      it(`version ${version}: Sec-WebSocket-Protocol with ${what} → 400`, async () => {
+        const { status, describe } = await statusOf('/echo', hybiHeaders({ 'Sec-WebSocket-Version': version, 'Sec-WebSocket-Protocol': value }));
+        expect(status, describe).toBe(400);
+      });
+    }
+    it(`version ${version}: an empty Sec-WebSocket-Protocol line among several → 400; tokens over several lines → 101`, async () => {
+      const base = hybiHeaders({ 'Sec-WebSocket-Version': version });
+      const empty = await statusOf('/echo', [...base, ['Sec-WebSocket-Protocol', 'chat'], ['Sec-WebSocket-Protocol', '']]);
+      expect(empty.status, empty.describe).toBe(400);
+      const good = await statusOf('/echo', [...base, ['Sec-WebSocket-Protocol', 'chat ,\tsuperchat'], ['Sec-WebSocket-Protocol', "v2.json, x-!#$%&'*+-.^_`|~"]]);
+      expect(good.status, good.describe).toBe(101);
+    });
+    for (const [what, key] of badKeys) {
+      it(`version ${version}: Sec-WebSocket-Key with ${what} → 400`, async () => {
+        const { status, describe } = await statusOf('/echo', hybiHeaders({ 'Sec-WebSocket-Version': version, 'Sec-WebSocket-Key': key }));
+        expect(status, describe).toBe(400);
+      });
+    }
+    it(`version ${version}: keys ending in A, Q, g and w are canonical → 101`, async () => {
+      for (const last of 'AQgw') {
+        const { status, describe } = await statusOf('/echo', hybiHeaders({ 'Sec-WebSocket-Version': version, 'Sec-WebSocket-Key': `AAAAAAAAAAAAAAAAAAAAA${last}==` }));
+        expect(status, describe).toBe(101);
+      }
+    });
+  }
+  it('the 400 names the problem', async () => {
+    const answer = await exchange(gateway.port, requestBytes('/echo', hybiHeaders({ 'Sec-WebSocket-Protocol': 'a/b' })), 3000);
+    expect(answer.head?.status).toBe(400);
+    expect(answer.body.toString('utf8')).toMatch(/Sec-WebSocket-Protocol/);
+  });
+});

@@ -120,6 +120,16 @@ describe(`MaxMessageSize ${SMALL_LIMIT} on /small`, () => {
       await expectFailure(client, 1002);
     }));
 
+  for (const { version, code } of CODES) {
+    it(`v${version}: a header announcing 2^63-1 bytes, then silence: ${code} at once, without waiting for the masking key`, () =>
+      withClient({ port: gateway.port, path: '/small', version }, async (client) => {
+        // FIN + binary, MASK + 127, the largest 63-bit length; the 4-byte masking key never comes.
+        client.send(Buffer.from('82ff7fffffffffffffff', 'hex'));
+        await expectFailure(client, code, { timeoutMs: 2000 });
+        await expectMessages(client, []);
+      }));
+  }
+
   it('the limit fails fast: over-limit first fragment of a message that never completes → 1009', () =>
     withClient({ port: gateway.port, path: '/small' }, async (client) => {
       client.sendFrames([

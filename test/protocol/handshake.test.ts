@@ -77,11 +77,34 @@ describe('detectHandshake', () => {
 });
 
 describe('offered protocols and origin', () => {
-  it('splits Sec-WebSocket-Protocol on commas and whitespace over all lines', () => {
-    expect(offeredProtocols({ 'sec-websocket-protocol': 'chat, superchat,,  v2\tv3' })).toEqual(['chat', 'superchat', 'v2', 'v3']);
-    expect(offeredProtocols({ 'sec-websocket-protocol': ['a, b', 'c'] as unknown as string })).toEqual(['a', 'b', 'c']);
-    expect(offeredProtocols({ 'websocket-protocol': 'sample' })).toEqual(['sample']);
-    expect(offeredProtocols({})).toEqual([]);
+  const hixie = { kind: 'hixie-76' } as const;
+  it('splits Sec-WebSocket-Protocol on commas and whitespace over all lines (hixie: as read before)', () => {
+    expect(offeredProtocols({ 'sec-websocket-protocol': 'chat, superchat,,  v2\tv3' }, hixie)).toEqual(['chat', 'superchat', 'v2', 'v3']);
+    expect(offeredProtocols({ 'sec-websocket-protocol': ['a, b', 'c'] as unknown as string }, hixie)).toEqual(['a', 'b', 'c']);
+    expect(offeredProtocols({ 'websocket-protocol': 'sample' }, { kind: 'hixie-75' })).toEqual(['sample']);
+    expect(offeredProtocols({}, hixie)).toEqual([]);
+  });
+  it('versions 13, 8, 7: accepts a list of RFC 7230 tokens, OWS around commas, over several lines', () => {
+    for (const version of [13, 8, 7] as const) {
+      const kind = { kind: 'hybi', version } as const;
+      expect(offeredProtocols({ 'sec-websocket-protocol': 'chat, superchat ,\tv2.json' }, kind)).toEqual(['chat', 'superchat', 'v2.json']);
+      expect(offeredProtocols({ 'sec-websocket-protocol': ['a, b', 'c'] as unknown as string }, kind)).toEqual(['a', 'b', 'c']);
+      expect(offeredProtocols({ 'sec-websocket-protocol': "!#$%&'*+-.^_`|~09azAZ" }, kind)).toEqual(["!#$%&'*+-.^_`|~09azAZ"]);
+      expect(offeredProtocols({}, kind)).toEqual([]);
+    }
+  });
+  it('versions 13, 8, 7: refuses a Sec-WebSocket-Protocol that is not a list of tokens with 400', () => {
+    const bad = ['', ' ', 'chat,', ',chat', 'chat,,v2', 'chat, ,v2', 'my chat', '"quoted"', 'a/b', 'a\\b', '{}', 'a;b', 'a\tb', 'a\u0001b', 'a\u007fb', 'a=b', 'a@b', 'ä'];
+    for (const version of [13, 8, 7] as const) {
+      for (const value of bad) {
+        const error = thrown(() => offeredProtocols({ 'sec-websocket-protocol': value }, { kind: 'hybi', version }));
+        expect(error, JSON.stringify(value)).toMatchObject({ code: 'HANDSHAKE_BAD_REQUEST', status: 400 });
+        expect(error.message).toMatch(/Sec-WebSocket-Protocol/);
+      }
+      // Several header lines are one list: an empty line is an empty element.
+      const lines = ['chat', ''] as unknown as string;
+      expect(thrown(() => offeredProtocols({ 'sec-websocket-protocol': lines }, { kind: 'hybi', version })).status).toBe(400);
+    }
   });
   it('reads Origin for 13 and hixie, Sec-WebSocket-Origin (then Origin) for 7/8', () => {
     const headers = { origin: 'http://a.example', 'sec-websocket-origin': 'http://b.example' };
@@ -97,11 +120,18 @@ describe('hybi handshake', () => {
   it("computes RFC 6455's example accept value", () => {
     expect(hybiAcceptKey(validateHybiKey(hybi()))).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
   });
-  it('rejects keys that are not base64 of 16 bytes', () => {
-    for (const key of ['', 'abc', 'dGhlIHNhbXBsZSBub25jZQ', 'dGhlIHNhbXBsZSBub25jZQ=', 'dGhlIHNhbXBsZSBub25jZXg=', 'dGhlIHNhbXBsZSBub25j!Q==']) {
+  it('rejects keys that are not the canonical base64 of 16 bytes', () => {
+    // The 22nd character holds 4 padding bits, which must be zero: only A, Q, g, w.
+    const nonCanonical = ['dGhlIHNhbXBsZSBub25jZR==', 'dGhlIHNhbXBsZSBub25jZB==', 'dGhlIHNhbXBsZSBub25jZ/==', 'AAAAAAAAAAAAAAAAAAAAAx=='];
+    for (const key of ['', 'abc', 'dGhlIHNhbXBsZSBub25jZQ', 'dGhlIHNhbXBsZSBub25jZQ=', 'dGhlIHNhbXBsZSBub25jZXg=', 'dGhlIHNhbXBsZSBub25j!Q==', 'dGhlIHNhbXBsZSBub25jZQ===', ...nonCanonical]) {
       expect(thrown(() => validateHybiKey(hybi({ 'sec-websocket-key': key }))).status).toBe(400);
     }
     expect(thrown(() => validateHybiKey(hybi({ 'sec-websocket-key': undefined }))).status).toBe(400);
+    for (const last of 'AQgw') {
+      const key = `AAAAAAAAAAAAAAAAAAAAA${last}==`;
+      expect(validateHybiKey(hybi({ 'sec-websocket-key': key }))).toBe(key);
+      expect(Buffer.from(key, 'base64')).toHaveLength(16);
+    }
   });
   it('writes the whole 101 head, with protocol and extra headers', () => {
     const head = hybiResponse('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=', 'chat', [['X-Served-By', 'wsgate']]).toString('latin1');

@@ -305,3 +305,114 @@ describe('a sink that throws', () => {
     ]);
   });
 });
+
+describe('MaxMessageSize is decided on the length field (issue 9)', () => {
+  // Only the header bytes up to the end of the length are pushed: no masking key, no payload.
+  const cases: Array<[string, string, number]> = [
+    ['7-bit length 101', '82 e5', 100],
+    ['16-bit length 65535', '82 fe ff ff', 65534],
+    ['64-bit length 2^63-1', '82 ff 7f ff ff ff ff ff ff ff', 1 << 20],
+  ];
+  for (const [name, head, limit] of cases) {
+    for (const [tooBigCloseCode, expected] of [[undefined, 1009], [1004, 1004]] as const) {
+      it(`${name}, limit ${limit}: ${expected} before the masking key arrives`, () => {
+        const sink = new RecordingSink();
+        const decoder = createHybiDecoder(sink, { ...SERVER, maxMessageSize: limit, tooBigCloseCode });
+        decoder.push(hex(head));
+        expect(sink.events).toMatchObject([{ type: 'error', code: 'MESSAGE_TOO_BIG', closeCode: expected }]);
+        decoder.push(hex('00 00 00 00 61'));
+        expect(sink.events).toHaveLength(1);
+      });
+    }
+  }
+  it('the same length fed one byte at a time fails on its last byte', () => {
+    const sink = new RecordingSink();
+    const decoder = createHybiDecoder(sink, { ...SERVER, maxMessageSize: 1000 });
+    const bytes = hex('82 ff 7f ff ff ff ff ff ff ff');
+    for (let i = 0; i < bytes.length; i++) {
+      decoder.push(bytes.subarray(i, i + 1));
+      expect(sink.events).toHaveLength(i === bytes.length - 1 ? 1 : 0);
+    }
+    expect(sink.events[0]).toMatchObject({ type: 'error', closeCode: 1009 });
+  });
+  it('a frame within the limit still waits for its masking key', () => {
+    const sink = new RecordingSink();
+    const decoder = createHybiDecoder(sink, { ...SERVER, maxMessageSize: 5 });
+    decoder.push(hex('81 85'));
+    expect(sink.events).toEqual([]);
+    decoder.push(hex('37 fa 21 3d 7f 9f 4d 51 58'));
+    expect(sink.events).toEqual([{ type: 'message', data: 'Hello', isBinary: false }]);
+  });
+  it('a continuation frame that takes the message over the limit fails on its length', () => {
+    const sink = new RecordingSink();
+    const decoder = createHybiDecoder(sink, { ...SERVER, maxMessageSize: 5 });
+    decoder.push(frame({ opcode: 1, payload: 'Hel', fin: false }));
+    decoder.push(hex('80 83'));
+    expect(sink.events).toMatchObject([{ type: 'error', closeCode: 1009 }]);
+  });
+  it('non-minimal and high-bit lengths stay 1002, even over the limit', () => {
+    expect(onlyError(decode(hex('82 ff 80 00 00 00 00 00 00 00'), { ...SERVER, maxMessageSize: 10 })).closeCode).toBe(1002);
+    expect(onlyError(decode(hex('82 fe 00 05'), { ...SERVER, maxMessageSize: 1 })).closeCode).toBe(1002);
+  });
+});
+
+describe('control frames count against MaxMessageSize, as in the maintained fork', () => {
+  const limited = { ...SERVER, maxMessageSize: 30 };
+  const closeWith = (reason: string): Buffer => frame({ opcode: 8, payload: Buffer.concat([hex('03 e8'), Buffer.from(reason)]) });
+  it('limit 30: a close whose reason is 28 bytes is read, 29 bytes closes with 1009', () => {
+    expect(decode(closeWith('r'.repeat(28)), limited)).toEqual([{ type: 'close', code: 1000, reason: 'r'.repeat(28) }]);
+    expect(onlyError(decode(closeWith('r'.repeat(29)), limited)).closeCode).toBe(1009);
+  });
+  it('limit 30: a ping of 30 bytes is read, 31 bytes closes with 1009 (1004 for drafts 7/8)', () => {
+    expect(decode(frame({ opcode: 9, payload: Buffer.alloc(30, 0x70) }), limited)).toEqual([{ type: 'ping', data: '70'.repeat(30) }]);
+    expect(onlyError(decode(frame({ opcode: 9, payload: Buffer.alloc(31) }), limited)).closeCode).toBe(1009);
+    expect(onlyError(decode(frame({ opcode: 10, payload: Buffer.alloc(31) }), limited)).closeCode).toBe(1009);
+    expect(onlyError(decode(frame({ opcode: 9, payload: Buffer.alloc(31) }), { ...limited, tooBigCloseCode: 1004 })).closeCode).toBe(1004);
+  });
+  it('a control frame is refused on its header alone', () => {
+    const sink = new RecordingSink();
+    createHybiDecoder(sink, limited).push(hex('89 9f'));
+    expect(sink.events).toMatchObject([{ type: 'error', code: 'MESSAGE_TOO_BIG', closeCode: 1009 }]);
+  });
+  it('a ping between fragments is counted on its own, not added to the message', () => {
+    const stream = Buffer.concat([
+      frame({ opcode: 1, payload: 'a'.repeat(20), fin: false }),
+      frame({ opcode: 9, payload: Buffer.alloc(20, 0x70) }),
+      frame({ opcode: 0, payload: 'b'.repeat(10) }),
+    ]);
+    expect(decode(stream, limited)).toEqual([
+      { type: 'ping', data: '70'.repeat(20) },
+      { type: 'message', data: 'a'.repeat(20) + 'b'.repeat(10), isBinary: false },
+    ]);
+  });
+  it('over 125 bytes stays a protocol error (1002) whatever the limit', () => {
+    expect(onlyError(decode(frame({ opcode: 9, payload: Buffer.alloc(126) }), limited)).closeCode).toBe(1002);
+  });
+});
+
+describe('WebSocketAllowReservedStatusCodes (allowReservedStatusCodes)', () => {
+  const close = (code: number): Buffer => frame({ opcode: 8, payload: Buffer.from([code >> 8, code & 0xff, 0x6f, 0x6b]) });
+  const reserved = [1004, 1016, 1100, 2000, 2999];
+  const never = [0, 999, 1005, 1006, 1015, 5000, 65535];
+  for (const code of reserved) {
+    it(`close ${code}: accepted with On, 1002 with Off`, () => {
+      expect(decode(close(code), { ...SERVER, allowReservedStatusCodes: true })).toEqual([{ type: 'close', code, reason: 'ok' }]);
+      expect(onlyError(decode(close(code), { ...SERVER, allowReservedStatusCodes: false })).closeCode).toBe(1002);
+      expect(onlyError(decode(close(code))).closeCode).toBe(1002);
+    });
+  }
+  for (const code of never) {
+    it(`close ${code}: 1002 with On and with Off, for every version`, () => {
+      for (const allowReservedStatusCodes of [true, false]) {
+        for (const tooBigCloseCode of [undefined, 1004]) {
+          expect(onlyError(decode(close(code), { ...SERVER, allowReservedStatusCodes, tooBigCloseCode })).closeCode).toBe(1002);
+        }
+      }
+    });
+  }
+  it('registered and application codes stay accepted with On', () => {
+    for (const code of [1000, 1003, 1007, 1014, 3000, 4999]) {
+      expect(decode(close(code), { ...SERVER, allowReservedStatusCodes: true })).toEqual([{ type: 'close', code, reason: 'ok' }]);
+    }
+  });
+});

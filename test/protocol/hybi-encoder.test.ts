@@ -76,6 +76,9 @@ describe('hybiEncoder', () => {
     expect(() => hybiEncoder.ping(Buffer.alloc(126))).toThrow(/125/);
     // 1004 stays sendable: hybi-07/08 answer an oversized message with it.
     expect(hex(hybiEncoder.close(1004))).toBe('880203ec');
+    // Reserved codes a peer may use under WebSocketAllowReservedStatusCodes are echoed back.
+    expect(hex(hybiEncoder.close(2000))).toBe('880207d0');
+    expect(hex(hybiEncoder.close(1016))).toBe('880203f8');
     expect(hex(hybiEncoder.pong(Buffer.alloc(125, 1))!).length).toBe((2 + 125) * 2);
   });
 });

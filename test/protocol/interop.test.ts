@@ -52,14 +52,14 @@ function onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     origins.push(requestOrigin(kind, req.headers));
     if (kind.kind === 'hybi') {
       const accept = hybiAcceptKey(validateHybiKey(req.headers));
-      socket.write(hybiResponse(accept, offeredProtocols(req.headers)[0], [['X-Test', 'yes']]));
+      socket.write(hybiResponse(accept, offeredProtocols(req.headers, kind)[0], [['X-Test', 'yes']]));
       const tooBigCloseCode = kind.version === 13 ? 1009 : 1004;
       attach(socket, hybiEncoder, (sink) => createHybiDecoder(sink, { maxMessageSize: 2 << 20, requireMask: true, tooBigCloseCode }), head);
     } else if (kind.kind === 'hixie-76') {
       const answer = hixie76Answer(String(req.headers['sec-websocket-key1']), String(req.headers['sec-websocket-key2']), head.subarray(0, 8));
       const location = `ws://${req.headers.host}${req.url}`;
       const origin = requestOrigin(kind, req.headers);
-      socket.write(hixieResponse({ version: 'hixie-76', origin, location, protocol: offeredProtocols(req.headers)[0], headers: [], answer }));
+      socket.write(hixieResponse({ version: 'hixie-76', origin, location, protocol: offeredProtocols(req.headers, kind)[0], headers: [], answer }));
       attach(socket, hixieEncoder, (sink) => createHixieDecoder(sink, { maxMessageSize: 1 << 20 }), head.subarray(8));
     } else {
       socket.end(errorResponse(400));
