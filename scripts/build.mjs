@@ -10,7 +10,10 @@ const quiet = process.argv.includes('--quiet');
 const say = (msg) => { if (!quiet) process.stderr.write(`wsgate build: ${msg}\n`); };
 
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-if (!existsSync(tsc)) {
+if (!existsSync(join(root, 'src', 'index.ts'))) {
+  // Installed from the npm package: it ships dist/ prebuilt and no TypeScript sources.
+  if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) say('dist/ is missing from this package; the wsgate command will not run');
+} else if (!existsSync(tsc)) {
   say('typescript is not installed (npm ci --omit=dev?); keeping the existing dist/');
 } else {
   const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });

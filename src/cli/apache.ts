@@ -12,7 +12,7 @@ import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
 import { loadConfig } from '../config/load.js';
 import { isWsgateError } from '../errors.js';
 import { ExitCode, type CliIO } from './io.js';
-import { parseCommandArgs, UsageError } from './main.js';
+import { parseCommandArgs, UsageError } from './args.js';
 
 const help = `usage: wsgate apache [-f FILE] [-D NAME]... [--backend URL] [--style proxy|wstunnel|rewrite]
                      [--timeout SECONDS] [--modules load|a2enmod] [--modules-dir DIR]

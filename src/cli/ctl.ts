@@ -10,21 +10,24 @@ import { formatPeer } from '../control/connection-info.js';
 import { targetFromConfig, type ControlTarget } from '../control/target.js';
 import { encodeWord } from '../control/words.js';
 import { ExitCode, type CliIO } from './io.js';
-import { UsageError, parseCommandArgs } from './main.js';
+import { UsageError, parseCommandArgs } from './args.js';
 
-const help = `usage: wsgate ctl [--socket PATH | --url URL | -f FILE] [--token T] COMMAND
+const help = `usage: wsgate ctl [--socket PATH | --url URL | -f FILE [-D NAME]...] [--token T] COMMAND
   list [--location LOC] [--group G] [--json]    ID HOST:PORT per connection (--json: details)
   send [--binary] ID MESSAGE                    push MESSAGE to one connection
   broadcast [--location LOC] [--group G] [--binary] MESSAGE
-  close ID [CODE [REASON]]
-  join ID GROUP | leave ID GROUP
+                                                push MESSAGE to every connection that matches
+  close ID [CODE [REASON]]                      close one connection
+  join ID GROUP | leave ID GROUP                add a connection to / remove it from a group
+A MESSAGE of - is read from standard input, byte for byte (printf, not echo, for no newline).
 --socket also from WSGATE_CONTROL_SOCKET, --url from WSGATE_CONTROL_URL, --token from
 WSGATE_CONTROL_TOKEN. -f FILE (default: conf/wsgate.conf in the current directory, when neither
 --socket nor --url is given) takes the socket, else the HTTP address and token, from a config.
 --binary sends MESSAGE as a binary frame (text otherwise). LOC is a Location as written in the
 config: a path (/chat) or a <LocationMatch> regex ('^/rooms/[0-9]+$'). IDs, groups and Locations
 may contain any character; ctl encodes them for the wire.
-Exit 0 on OK, 1 on a usage error, 2 when the gateway answers ERR or cannot be reached.
+Exit 0 on OK; 1 on a usage error or when no connection matched (an unknown ID, a broadcast
+that reached nobody); 2 when the gateway answers ERR or cannot be reached.
 `;
 
 export async function ctl(args: string[], io: CliIO): Promise<number> {
@@ -54,7 +57,7 @@ export async function ctl(args: string[], io: CliIO): Promise<number> {
       return ExitCode.Ok;
     }
     if ([v.socket, v.url, v.file].filter((x) => x !== undefined).length > 1) throw new UsageError('give one of --socket, --url and -f');
-    command = commandFrom(parsed.positionals, { location: v.location, group: v.group, binary: v.binary === true });
+    command = await commandFrom(parsed.positionals, { location: v.location, group: v.group, binary: v.binary === true }, io);
     const found = findTarget(v, io);
     if (typeof found === 'number') return found;
     target = found;
@@ -111,8 +114,17 @@ async function run(target: ControlTarget, command: ControlCommand, json: boolean
     client = target.socket !== undefined ? await connectSocket(target.socket) : httpClient(target.url!, target.token);
     const result = await client.execute(command);
     io.stdout.write(render(result, json));
+    if (command.kind === 'broadcast' && result.kind === 'sent' && result.count === 0) {
+      io.stderr.write(`wsgate ctl: no connection matched ${describeFilter(command.filter)}\n${listHint}`);
+      return ExitCode.ConfigOrUsage;
+    }
     return ExitCode.Ok;
   } catch (err) {
+    if (err instanceof RemoteError && err.code === 'CONTROL_NOT_FOUND') {
+      // Like grep finding nothing: the request was fine, its target is not there.
+      io.stderr.write(`wsgate ctl: no connection matched: ${err.message}\n${listHint}`);
+      return ExitCode.ConfigOrUsage;
+    }
     if (err instanceof RemoteError) io.stderr.write(`wsgate ctl: ERR ${err.code} ${err.message}\n`);
     else if (isWsgateError(err)) io.stderr.write(`wsgate ctl: ${err.message}\n`);
     else throw err;
@@ -122,10 +134,28 @@ async function run(target: ControlTarget, command: ControlCommand, json: boolean
   }
 }
 
-function commandFrom(words: string[], o: { location: string | undefined; group: string | undefined; binary: boolean }): ControlCommand {
+const listHint = 'wsgate ctl: hint: `wsgate ctl list` shows the open connections (--json: their Locations and groups)\n';
+
+function describeFilter(filter: { location?: string; group?: string }): string {
+  const parts = [filter.location !== undefined && `--location ${filter.location}`, filter.group !== undefined && `--group ${filter.group}`].filter(Boolean);
+  return parts.length > 0 ? `${parts.join(' ')} (sent to 0 connections)` : '(no connection is open; sent to 0)';
+}
+
+/** Standard input, whole (the MESSAGE `-`). */
+async function readStdin(io: CliIO): Promise<Buffer> {
+  if (!io.stdin) throw new UsageError('MESSAGE - reads standard input, which this caller does not provide');
+  const chunks: Buffer[] = [];
+  for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks);
+}
+
+async function commandFrom(words: string[], o: { location: string | undefined; group: string | undefined; binary: boolean }, io: CliIO): Promise<ControlCommand> {
   const [name, ...rest] = words;
   const filter = { ...(o.location !== undefined && { location: o.location }), ...(o.group !== undefined && { group: o.group }) };
-  const message = (text: string): string | Buffer => (o.binary ? Buffer.from(text) : text);
+  const message = async (text: string): Promise<string | Buffer> => {
+    const bytes = text === '-' ? await readStdin(io) : Buffer.from(text);
+    return o.binary ? bytes : bytes.toString('utf8');
+  };
   const arity = (min: number, max: number, form: string): void => {
     if (rest.length < min || rest.length > max) throw new UsageError(`usage: wsgate ctl ${form}`);
   };
@@ -135,10 +165,10 @@ function commandFrom(words: string[], o: { location: string | undefined; group: 
       return { kind: 'list', detail: true, filter };
     case 'send':
       arity(2, 2, 'send [--binary] ID MESSAGE');
-      return { kind: 'send', id: rest[0]!, data: message(rest[1]!) };
+      return { kind: 'send', id: rest[0]!, data: await message(rest[1]!) };
     case 'broadcast':
       arity(1, 1, 'broadcast [--location LOC] [--group G] [--binary] MESSAGE');
-      return { kind: 'broadcast', filter, data: message(rest[0]!) };
+      return { kind: 'broadcast', filter, data: await message(rest[0]!) };
     case 'close': {
       arity(1, 3, 'close ID [CODE [REASON]]');
       const code = rest[1] === undefined ? undefined : Number(rest[1]);

@@ -1,6 +1,5 @@
 // `wsgate COMMAND …`: picks the command; each command lives in its own file.
 import { readFileSync } from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ExitCode, processIO, type CliIO, type Command } from './io.js';
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
@@ -13,16 +12,32 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
 
 export function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
-  return `usage: wsgate COMMAND [options]\n\ncommands:\n${lines.join('\n')}\n\n'wsgate COMMAND --help' describes a command.\n`;
+  return `usage: wsgate COMMAND [options]
+       wsgate --version | -v | -V
+       wsgate --help | -h
+
+commands:
+${lines.join('\n')}
+
+'wsgate COMMAND --help' describes a command. Without a command this text goes to stderr and
+the exit code is 1, as for apachectl and git; --help prints it on stdout and exits 0.
+`;
 }
+
+const versionFlags = new Set(['--version', '-v', '-V', 'version']);
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout.write(usage());
-    return name === undefined ? ExitCode.ConfigOrUsage : ExitCode.Ok;
+  if (name === undefined) {
+    io.stderr.write(usage());
+    return ExitCode.ConfigOrUsage;
   }
-  if (name === '--version' || name === '-V') {
+  if (name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage());
+    return ExitCode.Ok;
+  }
+  if (versionFlags.has(name)) {
+    // dist/cli/main.js (or src/cli/main.ts) → the package root.
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     io.stdout.write(`wsgate ${pkg.version}\n`);
     return ExitCode.Ok;
@@ -33,15 +48,4 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return ExitCode.ConfigOrUsage;
   }
   return (await command.load())(rest, io);
-}
-
-/** parseArgs with wsgate's usage-error convention: a bad option throws a UsageError. */
-export class UsageError extends Error {}
-
-export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
 }

@@ -8,7 +8,7 @@ import { parseProxyStyle, proxyStyles } from '../apache/style.js';
 import { parseHostPort } from '../config/values.js';
 import { isWsgateError } from '../errors.js';
 import { ExitCode, type CliIO } from './io.js';
-import { parseCommandArgs, UsageError } from './main.js';
+import { parseCommandArgs, UsageError } from './args.js';
 
 const help = `usage: wsgate migrate APACHE_CONF [--server-root DIR] [--out DIR] [--listen HOST:PORT]
                       [--style proxy|wstunnel|rewrite] [--modules-dir DIR]

@@ -32,7 +32,7 @@ export function connectSocket(path: string, timeoutMs = 5000): Promise<ControlCl
     }, timeoutMs);
     socket.once('error', (err) => {
       clearTimeout(timer);
-      reject(new WsgateError('IO', `cannot connect to control socket ${path}: ${err.message}`, { cause: err }));
+      reject(new WsgateError('IO', `cannot connect to control socket ${path}: ${connectFailure(err, 'socket')}`, { cause: err }));
     });
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -109,7 +109,7 @@ export function httpClient(url: string, token: string | undefined): ControlClien
       try {
         res = await fetch(new URL(path, url), { ...init, headers });
       } catch (err) {
-        throw new WsgateError('IO', `cannot reach the control API at ${url}: ${(err as Error).message}`, { cause: err });
+        throw new WsgateError('IO', `cannot reach the control API at ${url}: ${connectFailure(fetchCause(err), url)}`, { cause: err });
       }
       const json = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
       if (!res.ok) {
@@ -123,3 +123,45 @@ export function httpClient(url: string, token: string | undefined): ControlClien
 }
 
 export type { ConnectionInfo };
+
+/** fetch() rejects with "fetch failed"; the system error is its cause (or the cause's first error). */
+function fetchCause(err: unknown): NodeJS.ErrnoException {
+  let cause = (err as { cause?: unknown }).cause ?? err;
+  const inner = (cause as { errors?: unknown[] }).errors;
+  if (!(cause as NodeJS.ErrnoException).code && Array.isArray(inner) && inner[0]) cause = inner[0];
+  return cause as NodeJS.ErrnoException;
+}
+
+/** Why a connection to the control channel failed, in words ('socket' for the UNIX socket, else the URL). */
+function connectFailure(err: NodeJS.ErrnoException, target: string): string {
+  const onSocket = target === 'socket';
+  let where = 'it';
+  if (!onSocket) {
+    try {
+      where = new URL(target).host;
+    } catch {
+      where = target;
+    }
+  }
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return onSocket ? 'nothing listens on it (ECONNREFUSED; a socket file left by a stopped gateway?)' : `nothing listens on ${where} (ECONNREFUSED; is the gateway running with WebSocketControlListen?)`;
+    case 'ENOENT':
+      return 'no such socket file (ENOENT; is the gateway running with WebSocketControlSocket?)';
+    case 'EACCES':
+      return 'permission denied (EACCES; the socket mode or its directory does not let this user in)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host name does not resolve (${err.code})`;
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return `no answer from ${where} (${err.code})`;
+    case undefined:
+      // fetch refuses ports browsers block (1, 9, 6000, …) before connecting.
+      return err.message === 'bad port' && !onSocket ? `fetch() refuses to connect to port ${new URL(target).port || '?'} (a port browsers block); use another WebSocketControlListen port` : err.message;
+    case 'ECONNRESET':
+      return `${where} closed the connection (ECONNRESET)`;
+    default:
+      return err.code ? `${err.message} (${err.code})` : err.message;
+  }
+}

@@ -1,11 +1,58 @@
-// Claiming the control socket's path: a stale socket (nothing listening) is replaced, anything
-// else is refused; the file is created with its final mode, never wider for a moment.
-import { lstat, unlink, chmod, stat } from 'node:fs/promises';
+// Claiming the control socket's path: its directory is created when missing, a stale socket
+// (nothing listening) is replaced, anything else is refused; the file is created with its final
+// mode, never wider for a moment.
+import { lstat, unlink, chmod, mkdir, stat } from 'node:fs/promises';
 import { connect, type Server } from 'node:net';
+import { userInfo } from 'node:os';
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { WsgateError, type SourceLocation } from '../errors.js';
 
 const probeTimeoutMs = 1000;
+
+/** The directory wsgate creates for its socket: whoever may connect must be able to traverse it,
+ *  so it is 0750 (the socket's group) or 0755 when MODE lets others connect too. */
+export function socketDirectoryMode(socketMode: number): number {
+  return (socketMode & 0o007) !== 0 ? 0o755 : 0o750;
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'USER';
+  }
+}
+
+/** What to run when wsgate cannot make the directory itself (typically /run/wsgate as a non-root user). */
+function createHint(dir: string): string {
+  return `create it for the user running wsgate: mkdir -p ${dir} && chown ${currentUser()} ${dir} (under systemd: RuntimeDirectory=)`;
+}
+
+/** Creates the socket's directory (and missing parents) when it does not exist, owned by the user
+ *  running wsgate with socketDirectoryMode(); an existing directory is left as it is. */
+export async function ensureSocketDirectory(path: string, socketMode: number, loc: SourceLocation | undefined, log: Logger): Promise<void> {
+  const dir = dirname(path);
+  let existing;
+  try {
+    existing = await stat(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // ENOTDIR: a parent is a file; mkdir below reports that with the hint.
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw socketError(`cannot inspect the control socket's directory ${dir}: ${(err as Error).message}`, loc, err);
+  }
+  if (existing?.isDirectory()) return;
+  if (existing) throw socketError(`the control socket's directory ${dir} exists and is not a directory`, loc);
+  const mode = socketDirectoryMode(socketMode);
+  try {
+    await mkdir(dir, { recursive: true, mode });
+    await chmod(dir, mode); // mkdir's mode was narrowed by the umask
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw socketError(`cannot create the control socket's directory ${dir} (${code}): ${createHint(dir)}`, loc, err);
+  }
+  log.info({ directory: dir, mode: `0${mode.toString(8)}` }, 'created the control socket directory');
+}
 
 export async function claimSocketPath(path: string, loc: SourceLocation | undefined, log: Logger): Promise<void> {
   let existing;
@@ -49,7 +96,11 @@ function probe(path: string): Promise<'live' | 'stale' | string> {
 export async function listenWithMode(server: Server, path: string, mode: number, loc: SourceLocation | undefined): Promise<void> {
   const previous = trySetUmask(~mode & 0o777);
   const listening = new Promise<void>((resolve, reject) => {
-    const onError = (err: Error): void => reject(socketError(`cannot listen on control socket ${path}: ${err.message}`, loc, err));
+    const onError = (err: NodeJS.ErrnoException): void => {
+      // EACCES: the directory exists but this user may not create files in it.
+      const hint = err.code === 'EACCES' ? `; ${dirname(path)} must be writable by ${currentUser()}: chown ${currentUser()} ${dirname(path)}` : '';
+      reject(socketError(`cannot listen on control socket ${path}: ${err.message}${hint}`, loc, err));
+    };
     server.once('error', onError);
     server.once('listening', () => {
       server.off('error', onError);

@@ -10,7 +10,7 @@ import { parseLineCommand, parsePayloadCommand, payloadLengthOf } from './line-c
 import { locationTest, type LocationTest } from './locations.js';
 import { formatError, formatResult } from './line-format.js';
 import { LineParser, type LineParserOptions, type LineRequest } from './line-parser.js';
-import { claimSocketPath, fileIdentity, listenWithMode } from './socket-path.js';
+import { claimSocketPath, ensureSocketDirectory, fileIdentity, listenWithMode } from './socket-path.js';
 
 export interface SocketServerOptions {
   path: string;
@@ -30,6 +30,7 @@ export interface RunningSocketServer {
 
 export async function startSocketServer(options: SocketServerOptions): Promise<RunningSocketServer> {
   const { path, mode, loc, gateway, log } = options;
+  await ensureSocketDirectory(path, mode, loc, log);
   await claimSocketPath(path, loc, log);
   const clients = new Set<Socket>();
   const isLocation = locationTest(options.locations ?? []);

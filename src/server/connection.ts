@@ -120,6 +120,17 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   private closingAnnounced = false;
   private awaitingPong = false;
   private heardSincePing = false;
+  // For the connection log's closing line: bytes on the wire and whole messages, each way
+  // (plain counters: nothing per message beyond an increment).
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private messagesIn = 0;
+  private messagesOut = 0;
+  /** Codes of the close frames written and received (1005: a close without a code); undefined = none. */
+  private closeSent: number | undefined;
+  private closeReceived: number | undefined;
+  /** Who started the end: the side of the first close frame, else the side that dropped TCP. */
+  private closedBy: 'client' | 'server' | undefined;
 
   constructor(init: ConnectionInit) {
     this.id = init.id;
@@ -142,6 +153,12 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   /** Created on first use: most connections never log, and a child logger per idle socket costs memory. */
   get log(): Logger {
     return (this.childLog ??= this.baseLog.child({ conn: this.id, path: this.path, remote: this.remoteAddress }));
+  }
+
+  /** A connection-log line: the child logger's fields, without creating (and keeping) one just for it. */
+  private logInfo(fields: object, message: string): void {
+    if (this.childLog !== undefined) this.childLog.info(fields, message);
+    else this.baseLog.info({ conn: this.id, path: this.path, remote: this.remoteAddress, ...fields }, message);
   }
 
   get query(): URLSearchParams {
@@ -201,6 +218,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     socket.on('close', onSocketClose);
     socket.resume();
     if (!this.isHixie) this.host.keepalive.add(this, this.settings.pingInterval);
+    if (this.settings.connectionLog) this.logInfo({ version: this.version, protocol: this.protocol || undefined }, 'connected');
     if (rest.length > 0) this.receive(rest);
   }
 
@@ -209,11 +227,12 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     const maxMessageSize = this.settings.maxMessageSize;
     if (this.isHixie) return createHixieDecoder(this, { maxMessageSize });
     // Versions 7 and 8 predate 1009: their drafts used 1004 for "too big".
-    return createHybiDecoder(this, { maxMessageSize, tooBigCloseCode: this.version === 13 ? 1009 : 1004, requireMask: true });
+    return createHybiDecoder(this, { maxMessageSize, tooBigCloseCode: this.version === 13 ? 1009 : 1004, requireMask: true, allowReservedStatusCodes: this.settings.allowReservedStatusCodes });
   }
 
   receive(chunk: Buffer): void {
     this.heardSincePing = true;
+    this.bytesIn += chunk.length;
     const handler = this.handler;
     if (handler.onReadStart !== undefined) this.callReadHook(handler.onReadStart);
     try {
@@ -238,6 +257,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   // ---- DecoderSink ----
 
   onMessage(data: Buffer, isBinary: boolean): void {
+    this.messagesIn++;
     // After our own close frame, messages the peer sent before its close still arrive (as in mod_websocket).
     if (this.connState !== ConnectionState.Open && this.connState !== ConnectionState.Closing) return;
     const onMessage = this.handler.onMessage;
@@ -264,9 +284,11 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
 
   onClose(code: number, reason: string): void {
     this.recordClose(code, reason);
+    this.closeReceived = code;
+    this.closedBy ??= 'client';
     if (this.connState === ConnectionState.Open) {
       // Echo the peer's code (none when it sent none), then let the server close TCP first (RFC 6455 §7.1.1).
-      if (this.beginClosing()) this.writeFrame(this.encoder!.close(code === 1005 ? undefined : code));
+      if (this.beginClosing()) this.writeClose(this.encoder!.close(code === 1005 ? undefined : code), code);
     }
     this.socket?.end();
   }
@@ -305,7 +327,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     if (this.connState !== ConnectionState.Open) return;
     // Encode first: an invalid code throws to the caller before anything changes.
     const frame = this.encoder!.close(code, reason);
-    if (this.beginClosing()) this.writeFrame(frame);
+    if (this.beginClosing()) this.writeClose(frame, code);
   }
 
   join(group: string): void {
@@ -333,27 +355,41 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
       this.sendQueueOverflow();
       return false;
     }
+    // A data frame (not ping, pong or close) is a message: RFC 6455 opcodes below 8, hixie's 0x00 text frame.
+    const first = chunks[0]!;
+    if (this.isHixie ? first[0] === 0x00 : (first[0]! & 0x08) === 0) this.messagesOut++;
     if (chunks.length === 1) {
-      socket.write(chunks[0]!);
+      socket.write(first);
+      this.bytesOut += first.length;
     } else {
       socket.cork();
-      for (const chunk of chunks) socket.write(chunk);
+      for (const chunk of chunks) {
+        socket.write(chunk);
+        this.bytesOut += chunk.length;
+      }
       socket.uncork();
     }
     return true;
+  }
+
+  /** writeFrame for our close frame; `code` undefined = a close without a code. */
+  private writeClose(chunks: Buffer[], code: number | undefined): void {
+    this.closeSent = code ?? 1005;
+    this.closedBy ??= 'server';
+    this.writeFrame(chunks);
   }
 
   /** A reader too slow for what we send: 1008, and TCP is dropped after closeTimeout whatever happens. */
   private sendQueueOverflow(): void {
     this.log.warn({ queued: this.socket?.writableLength, limit: this.settings.sendQueueLimit }, 'send queue limit exceeded');
     this.recordClose(1008, 'send queue limit exceeded');
-    if (this.beginClosing()) this.writeFrame(this.safeCloseFrame(1008, 'send queue limit exceeded'));
+    if (this.beginClosing()) this.writeClose(this.safeCloseFrame(1008, 'send queue limit exceeded'), 1008);
   }
 
   /** Fail the connection (protocol or internal error): close frame, then end TCP at once. */
   private fail(code: number, reason: string): void {
     this.recordClose(code, reason);
-    if (this.connState === ConnectionState.Open && this.beginClosing()) this.writeFrame(this.safeCloseFrame(code, reason));
+    if (this.connState === ConnectionState.Open && this.beginClosing()) this.writeClose(this.safeCloseFrame(code, reason), code);
     this.socket?.end();
   }
 
@@ -399,6 +435,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   /** The peer did not finish the close handshake in time. */
   closeTimedOut(): void {
     this.log.debug('close timeout: dropping TCP');
+    this.closedBy ??= 'server';
     this.socket?.destroy();
   }
 
@@ -406,6 +443,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     if (this.connState !== ConnectionState.Open) return;
     if (this.awaitingPong && !this.heardSincePing) {
       this.log.info('keepalive: no pong, dropping');
+      this.closedBy ??= 'server';
       this.socket?.destroy();
       return;
     }
@@ -423,6 +461,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
 
   /** Destroy the socket without a close handshake (shutdown after the grace period). */
   destroy(): void {
+    this.closedBy ??= 'server';
     this.socket?.destroy();
   }
 
@@ -433,7 +472,28 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     if (this.closeTimer) clearTimeout(this.closeTimer);
     this.host.keepalive.remove(this, this.settings.pingInterval);
     this.host.unregister(this);
+    if (this.settings.connectionLog) this.logClosed();
     this.notifyDisconnect(this.closeCode, this.closeReason);
+  }
+
+  /** The connection log's closing line. `code`/`reason` are what onDisconnect hears (1006: no close frame). */
+  private logClosed(): void {
+    this.logInfo(
+      {
+        durationMs: Date.now() - this.connectedAtMs,
+        code: this.closeCode,
+        reason: this.closeReason || undefined,
+        closeSent: this.closeSent,
+        closeReceived: this.closeReceived,
+        // Neither side sent a close frame and we did not drop it: the client went away.
+        closedBy: this.closedBy ?? 'client',
+        messagesIn: this.messagesIn,
+        bytesIn: this.bytesIn,
+        messagesOut: this.messagesOut,
+        bytesOut: this.bytesOut,
+      },
+      'disconnected',
+    );
   }
 
   /** Also used by the handshake when the client vanished after onConnect accepted it. */

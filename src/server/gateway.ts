@@ -10,6 +10,7 @@ import type { Gateway, Handler } from '../plugins/types.js';
 import { TrustedProxies } from './client-address.js';
 import type { ConnectionHost } from './connection.js';
 import type { EndpointRuntime } from './endpoint.js';
+import { answerClientError, logRefusal } from './access-log.js';
 import { handleUpgrade, type HandshakeContext } from './handshake.js';
 import { Keepalive } from './keepalive.js';
 import { Registry } from './registry.js';
@@ -90,11 +91,28 @@ function trustedProxiesOf(config: GatewayConfig): TrustedProxies {
   }
 }
 
+/** What a user can act on: which address, and why the system refused it. */
+function listenFailure(address: ListenAddress, err: NodeJS.ErrnoException): string {
+  const where = address.host === undefined ? `*:${address.port}` : formatHostPort(address.host, address.port);
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return `${where} is in use by another process (EADDRINUSE)`;
+    case 'EACCES':
+      return `cannot listen on ${where}: permission denied (EACCES; ports below 1024 need root or CAP_NET_BIND_SERVICE)`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${where}: no network interface of this machine has that address (EADDRNOTAVAIL)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot listen on ${where}: the host name does not resolve (${err.code})`;
+    default:
+      return `cannot listen on ${where}: ${err.message}`;
+  }
+}
+
 function listenOn(server: Server, address: ListenAddress): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
-      const where = `${address.host ?? '*'}:${address.port}`;
-      reject(new WsgateError('IO', `cannot listen on ${where}: ${err.code ?? err.message}`, { cause: err, ...(address.loc ? { loc: address.loc } : {}) }));
+      reject(new WsgateError('IO', listenFailure(address, err), { cause: err, ...(address.loc ? { loc: address.loc } : {}) }));
     };
     server.once('error', onError);
     server.listen({ host: address.host, port: address.port }, () => {
@@ -139,8 +157,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
-    const isWebSocket = router.route(req.headers.host, req.socket.localPort ?? 0, path) !== undefined;
+    const endpoint = router.route(req.headers.host, req.socket.localPort ?? 0, path);
+    const isWebSocket = endpoint !== undefined;
     const status = isWebSocket ? 426 : 404;
+    logRefusal(ctx, req, status, isWebSocket ? 'a plain HTTP request on a WebSocket Location' : `no WebSocket Location matches ${path}`, endpoint?.settings, 'request refused');
     const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8' };
     if (isWebSocket) Object.assign(headers, { Upgrade: 'websocket', Connection: 'Upgrade' });
     res.writeHead(status, headers);
@@ -159,6 +179,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
         connectionsCheckingInterval: Math.min(1000, Math.max(100, handshakeMs / 4)),
       });
       server.on('request', onRequest);
+      server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(ctx, err, socket));
       server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
         void handleUpgrade(ctx, req, socket, head);
       });

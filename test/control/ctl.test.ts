@@ -41,11 +41,11 @@ describe('wsgate ctl', () => {
     }
   });
 
-  it('exits 2 with the server message on ERR, on a bad token and when nothing listens', async () => {
+  it('exits 2 with the server message on ERR, on a bad token and when nothing listens; 1 when no connection matched', async () => {
     for (const t of transports()) {
       const missing = await run([...t.args, 'send', 'nobody', 'x'], t.env);
-      expect(missing.code, t.name).toBe(2);
-      expect(missing.stderr, t.name).toBe("wsgate ctl: ERR CONTROL_NOT_FOUND no open connection with id 'nobody'\n");
+      expect(missing.code, t.name).toBe(1);
+      expect(missing.stderr, t.name).toMatch(/^wsgate ctl: no connection matched: no open connection with id 'nobody'\nwsgate ctl: hint: /);
       const badCode = await run([...t.args, 'close', 'nobody', '1005'], t.env);
       expect([badCode.code, badCode.stderr.startsWith('wsgate ctl: ERR CONTROL_COMMAND close code 1005')], t.name).toEqual([2, true]);
     }

@@ -68,7 +68,9 @@ describe('regex Locations and group names with spaces', () => {
       expect(await runCtl([...t.args, 'broadcast', '--group', group, 'to the group'], t.env)).toEqual({ code: 0, stdout: 'sent 1\n', stderr: '' });
       expect(await a.inbox.nextText()).toBe('to the group');
       expect(await runCtl([...t.args, 'leave', a.id, group], t.env)).toEqual({ code: 0, stdout: 'left\n', stderr: '' });
-      expect(await runCtl([...t.args, 'broadcast', '--group', group, 'nobody'], t.env)).toEqual({ code: 0, stdout: 'sent 0\n', stderr: '' });
+      const none = await runCtl([...t.args, 'broadcast', '--group', group, 'nobody'], t.env);
+      expect([none.code, none.stdout], t.name).toEqual([1, 'sent 0\n']);
+      expect(none.stderr, t.name).toMatch(/^wsgate ctl: no connection matched --group grp with space 100% \S+ \(sent to 0 connections\)\n/);
       a.inbox.ws.close();
     }
   });

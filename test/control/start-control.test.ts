@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WsgateError } from '../../src/errors.js';
@@ -50,9 +50,14 @@ describe('startControl', () => {
     }
   });
 
-  it('reports a socket path in a missing directory with the directive location', async () => {
-    const err = await startControl({ socket: { path: '/nonexistent-dir/wsgate.sock', mode: 0o660, loc }, listen: undefined, token: undefined }, new FakeGateway(), silentLog).catch((e: unknown) => e);
+  it('reports a socket directory that cannot be created with the directive location', async () => {
+    // A missing directory is created (socket-directory.test.ts); under a regular file it cannot be.
+    const tmp = tempDir();
+    writeFileSync(join(tmp.dir, 'file'), '');
+    const path = join(tmp.dir, 'file', 'sub', 'wsgate.sock');
+    const err = await startControl({ socket: { path, mode: 0o660, loc }, listen: undefined, token: undefined }, new FakeGateway(), silentLog).catch((e: unknown) => e);
+    tmp.remove();
     expect((err as WsgateError).code).toBe('CONTROL_SOCKET');
-    expect((err as WsgateError).format()).toMatch(/^\/etc\/wsgate\.conf:5:1: cannot listen on control socket \/nonexistent-dir\/wsgate\.sock/);
+    expect((err as WsgateError).format()).toMatch(/^\/etc\/wsgate\.conf:5:1: cannot create the control socket's directory .*\/file\/sub \(ENOTDIR\): create it /);
   });
 });

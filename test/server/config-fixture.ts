@@ -18,7 +18,9 @@ export const defaultSettings: EndpointSettings = {
   pingInterval: 0,
   handshakeTimeout: 10,
   closeTimeout: 2,
+  allowReservedStatusCodes: false,
   sendQueueLimit: 16 * 1024 * 1024,
+  connectionLog: true,
 };
 
 export const mainServer: VirtualHostConfig = {

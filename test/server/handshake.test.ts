@@ -189,6 +189,36 @@ describe('handshakes', () => {
     raw.destroy();
   });
 
+  it('versions 13, 8, 7: a Sec-WebSocket-Protocol that is not a token list → 400 before the handler; a token list reaches it', async () => {
+    for (const version of ['13', '8', '7']) {
+      for (const offer of ['chat.v1,,chat.v2', 'chat.v1 chat.v2', '"chat.v2"', 'chat/v2', 'chat.v2;q=1']) {
+        const raw = await RawClient.open(port);
+        raw.write(hybiRequest('/pick', { 'Sec-WebSocket-Protocol': offer }, version));
+        const head = await raw.head();
+        expect(head, `${version} ${offer}`).toMatch(/^HTTP\/1\.1 400 /);
+        expect(head).not.toMatch(/X-Hello/i); // onConnect never ran
+        raw.destroy();
+      }
+      const raw = await RawClient.open(port);
+      raw.write(hybiRequest('/pick', { 'Sec-WebSocket-Protocol': 'chat.v1 ,\tchat.v2' }, version));
+      const head = await raw.head();
+      expect(head).toMatch(/^HTTP\/1\.1 101 /);
+      expect(head).toMatch(/\r\nSec-WebSocket-Protocol: chat\.v2\r\n/);
+      raw.destroy();
+    }
+  });
+
+  it('versions 13, 8, 7: a Sec-WebSocket-Key that is not the canonical base64 of 16 bytes → 400', async () => {
+    for (const version of ['13', '8', '7']) {
+      for (const key of ['dGhlIHNhbXBsZSBub25jZR==', 'dGhlIHNhbXBsZSBub25jZQ=', 'dGhlIHNhbXBsZSBub25jZQ']) {
+        const raw = await RawClient.open(port);
+        raw.write(hybiRequest('/echo', { 'Sec-WebSocket-Key': key }, version));
+        expect(await raw.head(), `${version} ${key}`).toMatch(/^HTTP\/1\.1 400 /);
+        raw.destroy();
+      }
+    }
+  });
+
   it('refuses an invalid ?id= with 400 and a duplicate live id with 409', async () => {
     expect((await handshakeStatus(wsUrl(gw, '/echo?id=bad%20id'))).status).toBe(400);
     expect((await handshakeStatus(wsUrl(gw, `/echo?id=${'x'.repeat(129)}`))).status).toBe(400);

@@ -104,7 +104,7 @@ describe('wsgate serve', () => {
     const port = (blocker.address() as { port: number }).port;
     const served = runServe(['-f', resolve(repoRoot, 'conf/wsgate.conf'), '--listen', `127.0.0.1:${port}`]);
     expect(await served.exit).toBe(2);
-    expect(served.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
+    expect(served.stderr).toBe(`wsgate serve: 127.0.0.1:${port} is in use by another process (EADDRINUSE)\n`);
     blocker.close();
   });
 
