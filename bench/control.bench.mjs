@@ -48,7 +48,7 @@ async function main() {
   const socketPath = join(dir, 'control.sock');
   const config = await gatewayConfig(socketPath);
   const gw = await startGateway(config, { log, listen: [{ host: '127.0.0.1', port: 0, loc: undefined }] });
-  const control = await startControl(config.control, gw.gateway, log);
+  const control = await startControl(config.control, gw.registry, log);
   const clients = startClientProcess();
   try {
     const gwUrl = `ws://127.0.0.1:${gw.addresses[0].port}/bench`;

@@ -17,7 +17,7 @@ export default function chat(gateway, endpoint) {
 
     onMessage(conn, data, isBinary) {
       const room = roomOf(conn);
-      gateway.broadcast(data, {
+      void gateway.broadcast(data, {
         location: endpoint.location,
         ...(room ? { group: `room:${room}` } : {}),
         isBinary,

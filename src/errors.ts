@@ -35,6 +35,8 @@ export type ErrorCode =
   | 'CONTROL_COMMAND'
   | 'CONTROL_AUTH'
   | 'CONTROL_NOT_FOUND'
+  /** A worker that holds (or may hold) the target did not answer in time. */
+  | 'CONTROL_UNREACHABLE'
   | 'CONTROL_SOCKET'
   // usage / runtime
   | 'USAGE'

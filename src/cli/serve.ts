@@ -82,7 +82,7 @@ export async function serve(args: string[], io: CliIO): Promise<number> {
   }
   let control: RunningControl;
   try {
-    control = await startControl(config.control, running.gateway, log, { locations: locationNames(config.endpoints) });
+    control = await startControl(config.control, running.registry, log, { locations: locationNames(config.endpoints) });
   } catch (err) {
     await running.close();
     if (!isWsgateError(err)) throw err;

@@ -35,13 +35,17 @@ export function resultFromJson(command: ControlCommand, json: Record<string, unk
   if (isAcknowledged(command)) return acknowledgement(command);
   switch (command.kind) {
     case 'list':
-      return { kind: 'list', detail: true, connections: (json.connections ?? []) as ConnectionInfo[] };
+      return { kind: 'list', detail: true, connections: (json.connections ?? []) as ConnectionInfo[], unreachable: unreachableOf(json) };
     case 'info':
       return { kind: 'info', connection: json as unknown as ConnectionInfo };
     case 'send':
     case 'broadcast':
-      return { kind: 'sent', count: Number(json.sent ?? 0) };
+      return { kind: 'sent', count: Number(json.sent ?? 0), unreachable: unreachableOf(json) };
   }
+}
+
+function unreachableOf(json: Record<string, unknown>): string[] {
+  return Array.isArray(json.unreachable) ? json.unreachable.map(String) : [];
 }
 
 function socketOnly(kind: string): WsgateError {

@@ -20,9 +20,11 @@ export type ControlResult =
   | { kind: 'pong' }
   | { kind: 'bye' }
   | { kind: 'help'; lines: string[] }
-  | { kind: 'list'; detail: boolean; connections: ConnectionInfo[] }
+  /** unreachable: workers that did not answer in time (their connections are missing). */
+  | { kind: 'list'; detail: boolean; connections: ConnectionInfo[]; unreachable: string[] }
   | { kind: 'info'; connection: ConnectionInfo }
-  | { kind: 'sent'; count: number }
+  /** unreachable: workers that did not answer in time (they may or may not have delivered it). */
+  | { kind: 'sent'; count: number; unreachable: string[] }
   | { kind: 'closed' }
   | { kind: 'joined' }
   | { kind: 'left' };

@@ -1,12 +1,11 @@
 // The command core: runs one ControlCommand against the registry. Both transports call this,
 // so a command behaves the same over the UNIX socket and over HTTP.
 import { WsgateError } from '../errors.js';
-import type { Connection, Gateway } from '../plugins/types.js';
+import type { Outcome, RegistryClient, RegistryCommand } from '../registry/types.js';
 import { acknowledgement, type ControlCommand, type ControlResult } from './commands.js';
-import { describeConnection } from './connection-info.js';
 import { helpLines } from './help.js';
 
-export function executeCommand(command: ControlCommand, gateway: Gateway): ControlResult {
+export async function executeCommand(command: ControlCommand, registry: RegistryClient): Promise<ControlResult> {
   switch (command.kind) {
     case 'ping':
     case 'quit':
@@ -16,46 +15,47 @@ export function executeCommand(command: ControlCommand, gateway: Gateway): Contr
     case 'list': {
       // Only open connections: every listed id can be sent to. One whose close handshake has
       // started is gone for the control channel, as for SEND and INFO (NOT_FOUND).
-      const open = gateway.connections(command.filter).filter((c) => c.isOpen);
-      return { kind: 'list', detail: command.detail, connections: open.map(describeConnection) };
+      const outcome = await registry.run({ op: 'list', filter: command.filter });
+      return { kind: 'list', detail: command.detail, connections: outcome.connections, unreachable: outcome.unreachable };
     }
-    case 'info':
-      return { kind: 'info', connection: describeConnection(requireConnection(gateway, command.id)) };
-    case 'send': {
-      requireConnection(gateway, command.id);
+    case 'info': {
+      const outcome = await toOne(registry, { op: 'info', id: command.id });
+      return { kind: 'info', connection: outcome.connections[0]! };
+    }
+    case 'send':
       // The frame type is explicit: a string is text, a Buffer is binary.
-      const sent = gateway.send(command.id, command.data, typeof command.data !== 'string');
-      if (!sent) throw notFound(command.id);
-      return { kind: 'sent', count: 1 };
-    }
+      await toOne(registry, { op: 'send', id: command.id, data: command.data, isBinary: typeof command.data !== 'string' });
+      return { kind: 'sent', count: 1, unreachable: [] };
     case 'broadcast': {
       const isBinary = typeof command.data !== 'string';
-      return { kind: 'sent', count: gateway.broadcast(command.data, { ...command.filter, isBinary }) };
+      const outcome = await registry.run({ op: 'broadcast', filter: command.filter, data: command.data, isBinary });
+      return { kind: 'sent', count: outcome.count, unreachable: outcome.unreachable };
     }
     case 'close':
       validateClose(command.code, command.reason);
-      requireConnection(gateway, command.id);
-      if (!gateway.close(command.id, command.code, command.reason)) throw notFound(command.id);
+      await toOne(registry, {
+        op: 'close',
+        id: command.id,
+        ...(command.code !== undefined && { code: command.code }),
+        ...(command.reason !== undefined && { reason: command.reason }),
+      });
       return acknowledgement(command);
     case 'join':
-    case 'leave': {
+    case 'leave':
       if (command.group === '') throw new WsgateError('CONTROL_COMMAND', 'the group name is empty', { status: 400 });
-      requireConnection(gateway, command.id);
-      const done = command.kind === 'join' ? gateway.join(command.id, command.group) : gateway.leave(command.id, command.group);
-      if (!done) throw notFound(command.id);
+      await toOne(registry, { op: command.kind, id: command.id, group: command.group });
       return acknowledgement(command);
-    }
   }
 }
 
-function requireConnection(gateway: Gateway, id: string): Connection {
-  const conn = gateway.get(id);
-  if (!conn || !conn.isOpen) throw notFound(id);
-  return conn;
-}
-
-function notFound(id: string): WsgateError {
-  return new WsgateError('CONTROL_NOT_FOUND', `no open connection with id '${id}'`, { status: 404 });
+/** A command to one id: it reached the connection, or the answer says why not. */
+async function toOne(registry: RegistryClient, command: Extract<RegistryCommand, { id: string }>): Promise<Outcome> {
+  const outcome = await registry.run(command);
+  if (outcome.count > 0) return outcome;
+  if (outcome.unreachable.length > 0) {
+    throw new WsgateError('CONTROL_UNREACHABLE', `'${command.id}' lives on ${outcome.unreachable.join(', ')}, which did not answer in time`, { status: 504 });
+  }
+  throw new WsgateError('CONTROL_NOT_FOUND', `no open connection with id '${command.id}'`, { status: 404 });
 }
 
 /** Close codes an endpoint may send (RFC 6455 §7.4): 1000–1003, 1007–1014, 3000–4999.

@@ -6,6 +6,7 @@
 //   PUT    /connections/ID/groups/GROUP         {"joined": true}
 //   DELETE /connections/ID/groups/GROUP         {"left": true}
 //   POST   /broadcast[?location=&group=]        {"sent": n}
+// LIST and broadcast answers carry "unreachable": [worker…] when some workers did not answer.
 import { WsgateError } from '../errors.js';
 import type { ConnectionFilter } from '../plugins/types.js';
 import type { ControlCommand, ControlResult } from './commands.js';
@@ -44,11 +45,11 @@ export function matchRoute(method: string, url: URL): Route | undefined {
 export function resultJson(result: ControlResult): unknown {
   switch (result.kind) {
     case 'list':
-      return { connections: result.connections };
+      return { connections: result.connections, ...unreachableField(result.unreachable) };
     case 'info':
       return result.connection;
     case 'sent':
-      return { sent: result.count };
+      return { sent: result.count, ...unreachableField(result.unreachable) };
     case 'closed':
       return { closed: true };
     case 'joined':
@@ -60,6 +61,11 @@ export function resultJson(result: ControlResult): unknown {
     case 'help':
       return {};
   }
+}
+
+/** `unreachable` is only there when workers did not answer. */
+function unreachableField(unreachable: readonly string[]): { unreachable?: readonly string[] } {
+  return unreachable.length > 0 ? { unreachable } : {};
 }
 
 type Builder = (body: Buffer, contentType: string | undefined) => ControlCommand;

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { WsgateError, isWsgateError, type SourceLocation } from '../errors.js';
-import type { Gateway } from '../plugins/types.js';
+import type { RegistryClient } from '../registry/types.js';
 import { isLoopbackHost } from '../config/loopback.js';
 import { formatHostPort } from '../config/values.js';
 import { bearerMatches, isLocalToolRequest } from './auth.js';
@@ -16,7 +16,7 @@ export interface HttpServerOptions {
   port: number;
   loc: SourceLocation | undefined;
   token: string | undefined;
-  gateway: Gateway;
+  registry: RegistryClient;
   log: Logger;
 }
 
@@ -26,7 +26,7 @@ export interface RunningHttpServer {
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const { host, port, loc, token, gateway, log } = options;
+  const { host, port, loc, token, registry, log } = options;
   if (token === undefined) {
     if (!isLoopbackHost(host)) {
       throw new WsgateError(
@@ -38,7 +38,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     log.warn({ host, port }, 'control API without a token: any local process can push and close connections; set WebSocketControlToken');
   }
   const server = createServer((req, res) => {
-    handle(req, res, token, gateway, log).catch((err: unknown) => {
+    handle(req, res, token, registry, log).catch((err: unknown) => {
       log.error({ err }, 'control API request failed');
       if (!res.headersSent) sendJson(res, 500, errorBody('IO', 'internal error'));
       else res.destroy();
@@ -60,7 +60,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, token: string | undefined, gateway: Gateway, log: Logger): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, token: string | undefined, registry: RegistryClient, log: Logger): Promise<void> {
   if (token !== undefined && !bearerMatches(req.headers.authorization, token)) {
     res.setHeader('WWW-Authenticate', req.headers.authorization ? 'Bearer realm="wsgate", error="invalid_token"' : 'Bearer realm="wsgate"');
     sendJson(res, 401, errorBody('CONTROL_AUTH', 'a valid bearer token is required'));
@@ -78,7 +78,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, token: string |
       throw new WsgateError('CONTROL_COMMAND', `method ${req.method} is not allowed here`, { status: 405 });
     }
     const body = route.readsBody ? await readBody(req) : Buffer.alloc(0);
-    const result = executeCommand(route.command(body, req.headers['content-type']), gateway);
+    const result = await executeCommand(route.command(body, req.headers['content-type']), registry);
     sendJson(res, 200, resultJson(result));
   } catch (err) {
     if (!isWsgateError(err)) throw err;

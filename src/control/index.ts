@@ -2,7 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ControlConfig } from '../config/model.js';
-import type { Gateway } from '../plugins/types.js';
+import type { RegistryClient } from '../registry/types.js';
 import { startHttpServer, type RunningHttpServer } from './http-server.js';
 import { startSocketServer, type RunningSocketServer } from './socket-server.js';
 
@@ -20,16 +20,16 @@ export interface ControlOptions {
 
 /** Starts what `control` configures (either, both or neither). Throws WsgateError (with the
  *  directive's loc) when a listener cannot start; nothing is left running then. */
-export async function startControl(control: ControlConfig, gateway: Gateway, log: Logger, options: ControlOptions = {}): Promise<RunningControl> {
+export async function startControl(control: ControlConfig, registry: RegistryClient, log: Logger, options: ControlOptions = {}): Promise<RunningControl> {
   const clog = log.child({ component: 'control' });
   let socket: RunningSocketServer | undefined;
   let http: RunningHttpServer | undefined;
   try {
     if (control.socket) {
-      socket = await startSocketServer({ ...control.socket, gateway, log: clog, ...(options.locations && { locations: options.locations }) });
+      socket = await startSocketServer({ ...control.socket, registry, log: clog, ...(options.locations && { locations: options.locations }) });
     }
     if (control.listen) {
-      http = await startHttpServer({ ...control.listen, token: control.token, gateway, log: clog });
+      http = await startHttpServer({ ...control.listen, token: control.token, registry, log: clog });
     }
   } catch (err) {
     await socket?.close();

@@ -17,11 +17,12 @@ export function formatResult(result: ControlResult): string {
     case 'list':
       return block(
         result.connections.map((c) => (result.detail ? JSON.stringify(c) : `${encodeWord(c.id)} ${formatPeer(c)}`)),
+        result.unreachable,
       );
     case 'info':
       return block([JSON.stringify(result.connection)]);
     case 'sent':
-      return `OK SENT ${result.count}\n`;
+      return `OK SENT ${result.count}${unreachableSuffix(result.unreachable)}\n`;
     case 'closed':
       return 'OK CLOSED\n';
     case 'joined':
@@ -39,6 +40,13 @@ export function formatError(err: unknown): string {
 /** The line that follows the data lines of a block answer. */
 export const blockEnd = 'END';
 
-function block(lines: string[]): string {
-  return `OK ${lines.length}\n${lines.map((l) => `${l}\n`).join('')}${blockEnd}\n`;
+/** ` UNREACHABLE w2,w3` after a status line when workers did not answer; '' otherwise. */
+function unreachableSuffix(unreachable: readonly string[]): string {
+  return unreachable.length > 0 ? ` ${UNREACHABLE_WORD} ${unreachable.join(',')}` : '';
+}
+
+export const UNREACHABLE_WORD = 'UNREACHABLE';
+
+function block(lines: string[], unreachable: readonly string[] = []): string {
+  return `OK ${lines.length}${unreachableSuffix(unreachable)}\n${lines.map((l) => `${l}\n`).join('')}${blockEnd}\n`;
 }

@@ -4,7 +4,7 @@ import { unlink } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { isWsgateError, type SourceLocation } from '../errors.js';
-import type { Gateway } from '../plugins/types.js';
+import type { RegistryClient } from '../registry/types.js';
 import { executeCommand } from './execute.js';
 import { parseLineCommand, parsePayloadCommand, payloadLengthOf } from './line-commands.js';
 import { locationTest, type LocationTest } from './locations.js';
@@ -16,7 +16,7 @@ export interface SocketServerOptions {
   path: string;
   mode: number;
   loc: SourceLocation | undefined;
-  gateway: Gateway;
+  registry: RegistryClient;
   log: Logger;
   limits?: LineParserOptions;
   /** The config's Location names, so <LocationMatch> regexes are known as Locations (locations.ts). */
@@ -29,7 +29,7 @@ export interface RunningSocketServer {
 }
 
 export async function startSocketServer(options: SocketServerOptions): Promise<RunningSocketServer> {
-  const { path, mode, loc, gateway, log } = options;
+  const { path, mode, loc, registry, log } = options;
   await ensureSocketDirectory(path, mode, loc, log);
   await claimSocketPath(path, loc, log);
   const clients = new Set<Socket>();
@@ -37,7 +37,7 @@ export async function startSocketServer(options: SocketServerOptions): Promise<R
   const server = createServer((socket) => {
     clients.add(socket);
     socket.once('close', () => clients.delete(socket));
-    serveSocketClient(socket, gateway, log, { limits: options.limits, isLocation });
+    serveSocketClient(socket, registry, log, { limits: options.limits, isLocation });
   });
   await listenWithMode(server, path, mode, loc);
   const identity = await fileIdentity(path);
@@ -55,34 +55,45 @@ export async function startSocketServer(options: SocketServerOptions): Promise<R
 }
 
 /** One client: requests are answered strictly in order; a batch of pipelined requests that
- *  arrived together is answered with one write. */
-export function serveSocketClient(socket: Socket, gateway: Gateway, log: Logger, options: { limits?: LineParserOptions | undefined; isLocation: LocationTest }): void {
+ *  arrived together is answered with one write. The socket is paused while a batch is answered
+ *  (commands may wait on worker processes), so a client cannot queue work without bound. */
+export function serveSocketClient(socket: Socket, registry: RegistryClient, log: Logger, options: { limits?: LineParserOptions | undefined; isLocation: LocationTest }): void {
   const parser = new LineParser(payloadLengthOf, options.limits);
   let ending = false;
   socket.on('error', (err) => log.debug({ err }, 'control socket client error'));
   socket.on('drain', () => socket.resume());
   socket.on('data', (chunk: Buffer) => {
     if (ending) return;
+    socket.pause();
+    void answerBatch(parser.push(chunk)).then((reply) => {
+      if (socket.destroyed) return;
+      const flushed = reply === '' || socket.write(reply);
+      if (ending) socket.end();
+      // A client that does not read its answers stays paused until it does ('drain').
+      else if (flushed) socket.resume();
+    });
+  });
+
+  async function answerBatch(requests: Iterable<LineRequest>): Promise<string> {
     let reply = '';
-    for (const request of parser.push(chunk)) {
-      const answer = answerRequest(request, gateway, log, options.isLocation);
+    for (const request of requests) {
+      const answer = await answerRequest(request, registry, log, options.isLocation);
       reply += answer.text;
       if (answer.last) {
         ending = true;
         break;
       }
     }
-    if (reply !== '' && !socket.write(reply)) socket.pause(); // a client that does not read its answers is throttled
-    if (ending) socket.end();
-  });
+    return reply;
+  }
 }
 
-function answerRequest(request: LineRequest, gateway: Gateway, log: Logger, isLocation: LocationTest): { text: string; last: boolean } {
+async function answerRequest(request: LineRequest, registry: RegistryClient, log: Logger, isLocation: LocationTest): Promise<{ text: string; last: boolean }> {
   if (request.kind === 'error') return { text: formatError(request.error), last: request.fatal };
   try {
     const command =
       request.kind === 'line' ? parseLineCommand(request.line, isLocation) : parsePayloadCommand(request.line, request.payload, isLocation);
-    const result = executeCommand(command, gateway);
+    const result = await executeCommand(command, registry);
     if (command.kind !== 'ping' && command.kind !== 'list') log.debug({ command: command.kind }, 'control command');
     return { text: formatResult(result), last: result.kind === 'bye' };
   } catch (err) {

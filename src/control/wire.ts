@@ -5,7 +5,7 @@ import { WsgateError } from '../errors.js';
 import type { ConnectionFilter } from '../plugins/types.js';
 import { acknowledgement, isAcknowledged, type ControlCommand, type ControlResult } from './commands.js';
 import type { ConnectionInfo } from './connection-info.js';
-import { blockEnd } from './line-format.js';
+import { blockEnd, UNREACHABLE_WORD } from './line-format.js';
 import { decodeWord, encodeLocationWord, encodeWord } from './words.js';
 
 /** An `ERR CODE message` answer. */
@@ -46,8 +46,14 @@ export function encodeRequest(command: ControlCommand): Buffer {
  *  answered `OK n`, the n data lines and the END line; otherwise none. */
 export function linesAfterStatus(command: ControlCommand, status: string): number {
   if (command.kind !== 'list' && command.kind !== 'info' && command.kind !== 'help') return 0;
-  const m = /^OK (\d+)$/.exec(status);
+  const m = /^OK (\d+)(?: |$)/.exec(status);
   return m ? Number(m[1]) + 1 : 0;
+}
+
+/** The workers named after UNREACHABLE in a status line. */
+function unreachableOf(words: readonly string[]): string[] {
+  const at = words.indexOf(UNREACHABLE_WORD);
+  return at < 0 ? [] : (words[at + 1] ?? '').split(',').filter((w) => w !== '');
 }
 
 /** status: the status line without its terminator; after: the lines counted by linesAfterStatus. */
@@ -65,12 +71,12 @@ export function decodeAnswer(command: ControlCommand, status: string, after: str
     case 'help':
       return { kind: 'help', lines };
     case 'list':
-      return { kind: 'list', detail: command.detail, connections: command.detail ? lines.map(parseInfo) : lines.map(briefInfo) };
+      return { kind: 'list', detail: command.detail, connections: command.detail ? lines.map(parseInfo) : lines.map(briefInfo), unreachable: unreachableOf(words) };
     case 'info':
       return { kind: 'info', connection: parseInfo(lines[0] ?? '') };
     case 'send':
     case 'broadcast':
-      return { kind: 'sent', count: Number(words[2] ?? 0) };
+      return { kind: 'sent', count: Number(words[2] ?? 0), unreachable: unreachableOf(words) };
   }
 }
 
@@ -97,6 +103,7 @@ function briefInfo(text: string): ConnectionInfo {
     origin: null,
     groups: [],
     connectedAt: '',
+    member: '',
   };
 }
 

@@ -69,17 +69,57 @@ export interface BroadcastOptions extends ConnectionFilter {
   except?: string;
 }
 
-/** The registry of live connections, shared by handlers and the control channel. */
+/** The JSON view of one live connection: `gateway.list()`, the control channel's LIST DETAILS,
+ *  INFO and HTTP API. */
+export interface ConnectionSummary {
+  id: string;
+  remoteAddress: string;
+  remotePort: number;
+  /** The Location the connection matched, as written in the config. */
+  location: string;
+  /** The request path without the query string. */
+  path: string;
+  /** 13, 8, 7, 'hixie-76' or 'hixie-75'. */
+  version: number | string;
+  /** The chosen subprotocol, '' when none. */
+  protocol: string;
+  origin: string | null;
+  groups: string[];
+  /** ISO 8601, UTC. */
+  connectedAt: string;
+  /** The worker process it lives in ('w2'); '' when the gateway runs as one process. */
+  member: string;
+}
+
+/** What a command reached. `count`: connections it was delivered to (0 or 1 for one id);
+ *  `unreachable`: workers that did not answer in time (their connections may or may not have it). */
+export interface Delivery {
+  count: number;
+  unreachable: string[];
+}
+
+export interface Listing {
+  connections: ConnectionSummary[];
+  unreachable: string[];
+}
+
+/** The registry of live connections across every worker process, shared by handlers and the
+ *  control channel. Methods that may reach another process return a promise; the part that is
+ *  local is done before they return, so calls made one after another keep their order even when
+ *  nobody awaits them. */
 export interface Gateway {
-  connections(filter?: ConnectionFilter): Connection[];
+  /** Open connections of this process (live objects, synchronous). */
+  local(filter?: ConnectionFilter): Connection[];
+  /** An open connection of this process. */
   get(id: string): Connection | undefined;
-  /** False when there is no such open connection. */
-  send(id: string, data: MessageData, isBinary?: boolean): boolean;
-  /** Returns how many connections the message was queued to. */
-  broadcast(data: MessageData, options?: BroadcastOptions): number;
-  close(id: string, code?: number, reason?: string): boolean;
-  join(id: string, group: string): boolean;
-  leave(id: string, group: string): boolean;
+  /** Every open connection, wherever it lives. */
+  list(filter?: ConnectionFilter): Promise<Listing>;
+  /** A string is sent as text unless isBinary is true. */
+  send(id: string, data: MessageData, isBinary?: boolean): Promise<Delivery>;
+  broadcast(data: MessageData, options?: BroadcastOptions): Promise<Delivery>;
+  close(id: string, code?: number, reason?: string): Promise<Delivery>;
+  join(id: string, group: string): Promise<Delivery>;
+  leave(id: string, group: string): Promise<Delivery>;
 }
 
 export interface EndpointInfo {

@@ -1,5 +1,7 @@
-// startGateway: load every endpoint's handler, listen, route upgrades to connections; close()
-// shuts it all down in order (stop accepting → 1001 to everyone → await onDisconnects → destroy handlers).
+// The gateway of one process: every endpoint's handler loaded, HTTP upgrades routed to
+// connections, and a shutdown in order (stop accepting → close frames → await onDisconnects →
+// destroy handlers). startGateway also listens (one process); a worker process feeds it the
+// sockets its supervisor accepted (createGateway + acceptSocket).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -7,30 +9,59 @@ import { WsgateError, isWsgateError } from '../errors.js';
 import type { EndpointConfig, GatewayConfig, ListenAddress } from '../config/model.js';
 import { loadHandler } from '../plugins/load.js';
 import type { Gateway, Handler } from '../plugins/types.js';
+import { HandlerGateway } from '../registry/handler-gateway.js';
+import { InProcessRegistry } from '../registry/in-process.js';
+import type { HostRegistry } from '../registry/types.js';
 import { TrustedProxies } from './client-address.js';
-import type { ConnectionHost } from './connection.js';
+import type { ConnectionHost, WsConnection } from './connection.js';
 import type { EndpointRuntime } from './endpoint.js';
 import { answerClientError, logRefusal } from './access-log.js';
 import { handleUpgrade, type HandshakeContext } from './handshake.js';
 import { Keepalive } from './keepalive.js';
-import { Registry } from './registry.js';
 import { locationName } from '../config/location-match.js';
 import { formatHostPort } from '../config/values.js';
 import { Router } from './router.js';
 import { unreachableVhosts } from './vhost-ports.js';
 
-export interface StartOptions {
+export interface GatewayOptions {
   log: Logger;
+  /** Where ids are claimed and commands routed; default: this process only. A worker passes its
+   *  IPC registry. */
+  registry?: HostRegistry<WsConnection>;
+}
+
+export interface StartOptions extends GatewayOptions {
   /** Replaces config.listen (`wsgate serve --listen`). */
   listen?: ListenAddress[];
+}
+
+/** How connections end when the gateway stops. */
+export interface StopOptions {
+  /** Close code for the connections still open: 1001 (shutdown) or 1012 (a reload replaced us). */
+  code: number;
+  reason: string;
+  /** Let connections end by themselves this long before closing them (a reload's drain). */
+  drainMs?: number;
+}
+
+export interface GatewayCore {
+  readonly gateway: Gateway;
+  readonly registry: HostRegistry<WsConnection>;
+  /** A socket accepted elsewhere (the supervisor): served as if this gateway had accepted it. */
+  acceptSocket(socket: Socket): void;
+  /** Once; later calls return the first call's promise. */
+  stop(options: StopOptions): Promise<void>;
 }
 
 export interface RunningGateway {
   readonly addresses: AddressInfo[];
   readonly gateway: Gateway;
+  readonly registry: HostRegistry<WsConnection>;
   /** Stop accepting, close every socket with 1001, await onDisconnects, destroy handlers. */
   close(): Promise<void>;
 }
+
+const SHUTDOWN: StopOptions = { code: 1001, reason: 'server shutting down' };
 
 /** Request head limit (→ 431), Apache's default LimitRequestFieldSize × 2. */
 const MAX_HEADER_BYTES = 16 * 1024;
@@ -41,13 +72,13 @@ export function formatAddress(address: AddressInfo): string {
   return formatHostPort(address.address, address.port);
 }
 
-async function loadEndpoints(config: GatewayConfig, registry: Registry, log: Logger): Promise<Map<EndpointConfig, EndpointRuntime>> {
+async function loadEndpoints(config: GatewayConfig, gateway: Gateway, log: Logger): Promise<Map<EndpointConfig, EndpointRuntime>> {
   const endpoints = new Map<EndpointConfig, EndpointRuntime>();
   try {
     for (const endpoint of config.endpoints) {
       const location = locationName(endpoint);
       const info = { location, handlerPath: endpoint.handler.path, log: log.child({ location }) };
-      const handler = await loadHandler(endpoint.handler, config.serverRoot, registry, info);
+      const handler = await loadHandler(endpoint.handler, config.serverRoot, gateway, info);
       endpoints.set(endpoint, { config: endpoint, info, handler, active: 0 });
     }
   } catch (err) {
@@ -122,29 +153,33 @@ function listenOn(server: Server, address: ListenAddress): Promise<AddressInfo> 
   });
 }
 
-export async function startGateway(config: GatewayConfig, options: StartOptions): Promise<RunningGateway> {
+/** Loads the handlers and builds the HTTP side; listens nowhere (see startGateway). */
+export async function createGateway(config: GatewayConfig, options: GatewayOptions): Promise<GatewayCore & { createServer(): Server }> {
   const log = options.log;
   const trustedProxies = trustedProxiesOf(config);
-  const registry = new Registry();
+  const registry = options.registry ?? new InProcessRegistry<WsConnection>();
+  const local = registry.local;
+  const gateway = new HandlerGateway(registry);
   const keepalive = new Keepalive();
   const disconnects = new Set<Promise<void>>();
   let onDrained: (() => void) | undefined;
   const host: ConnectionHost = {
-    register: (conn) => registry.add(conn),
+    register: (conn) => local.add(conn),
     unregister: (conn) => {
       conn.endpoint.active--;
-      registry.remove(conn);
-      if (registry.size === 0) onDrained?.();
+      local.remove(conn);
+      registry.release(conn.id);
+      if (local.size === 0) onDrained?.();
     },
-    joinGroup: (conn, group) => registry.addToGroup(conn, group),
-    leaveGroup: (conn, group) => registry.removeFromGroup(conn, group),
+    joinGroup: (conn, group) => local.addToGroup(conn, group),
+    leaveGroup: (conn, group) => local.removeFromGroup(conn, group),
     trackDisconnect: (done) => {
       disconnects.add(done);
       void done.finally(() => disconnects.delete(done));
     },
     keepalive,
   };
-  const endpoints = await loadEndpoints(config, registry, log);
+  const endpoints = await loadEndpoints(config, gateway, log);
   const router = new Router(config);
   let accepting = true;
   const pending = new Set<Socket>();
@@ -168,55 +203,60 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
   };
 
   const servers: Server[] = [];
-  const addresses: AddressInfo[] = [];
-  try {
-    for (const address of options.listen ?? config.listen) {
-      const server = createServer({
-        maxHeaderSize: MAX_HEADER_BYTES,
-        headersTimeout: handshakeMs,
-        requestTimeout: handshakeMs,
-        // How often node looks for expired handshakes; the default (30 s) is far coarser than the timeout.
-        connectionsCheckingInterval: Math.min(1000, Math.max(100, handshakeMs / 4)),
-      });
-      server.on('request', onRequest);
-      server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(ctx, err, socket));
-      server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-        void handleUpgrade(ctx, req, socket, head);
-      });
-      servers.push(server);
-      const bound = await listenOn(server, address);
-      addresses.push(bound);
-      log.info({ address: formatAddress(bound) }, 'listening');
-    }
-    // A vhost is chosen by port as in Apache; one copied from Apache's side (*:80) never matches here.
-    for (const vhost of unreachableVhosts(config, addresses.map((a) => a.port))) {
-      const where = vhost.loc ? `${vhost.loc.file}:${vhost.loc.line}` : undefined;
-      log.warn(
-        { vhost: vhost.addresses.join(' '), serverName: vhost.serverName, where },
-        'no listener has this <VirtualHost> port: its Locations are unreachable (use *:PORT of a Listen line, or *)',
-      );
-    }
-  } catch (err) {
-    for (const server of servers) server.close();
-    await destroyHandlers(endpoints, log);
-    throw err;
-  }
+  const newServer = (): Server => {
+    const server = createServer({
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout: handshakeMs,
+      requestTimeout: handshakeMs,
+      // How often node looks for expired handshakes; the default (30 s) is far coarser than the timeout.
+      connectionsCheckingInterval: Math.min(1000, Math.max(100, handshakeMs / 4)),
+    });
+    server.on('request', onRequest);
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(ctx, err, socket));
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      void handleUpgrade(ctx, req, socket, head);
+    });
+    servers.push(server);
+    return server;
+  };
 
-  let closing: Promise<void> | undefined;
-  const shutdown = async (): Promise<void> => {
+  // Sockets handed over by a supervisor go to one server that never listens; node starts its
+  // handshake timers ('listening') only for servers that do, so it is told it is.
+  let fedServer: Server | undefined;
+  const acceptSocket = (socket: Socket): void => {
+    if (!accepting) {
+      socket.destroy();
+      return;
+    }
+    if (!fedServer) {
+      fedServer = newServer();
+      fedServer.emit('listening');
+    }
+    fedServer.emit('connection', socket);
+  };
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = async ({ code, reason, drainMs = 0 }: StopOptions): Promise<void> => {
     accepting = false;
     const serversClosed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
     for (const server of servers) server.closeIdleConnections();
     for (const socket of pending) socket.destroy();
+    if (drainMs > 0 && local.size > 0) {
+      // A reload: connections may finish on their own until the deadline.
+      const drained = new Promise<void>((resolve) => (onDrained = resolve));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)))]);
+      clearTimeout(timer);
+    }
     // The longest WebSocketCloseTimeout: for the close handshakes, then again for onDisconnects
     // (a native plugin's on_disconnect may hang; shutdown must not).
-    const grace = Math.max(0, ...[...registry.all()].map((c) => c.settings.closeTimeout)) * 1000;
-    if (registry.size > 0) {
+    const grace = Math.max(0, ...[...local.all()].map((c) => c.settings.closeTimeout)) * 1000;
+    if (local.size > 0) {
       const drained = new Promise<void>((resolve) => (onDrained = resolve));
-      for (const conn of [...registry.all()]) conn.close(1001, 'server shutting down');
+      for (const conn of [...local.all()]) conn.close(code, reason);
       // Each connection drops itself after its closeTimeout; this is the backstop.
       const backstop = setTimeout(() => {
-        for (const conn of [...registry.all()]) conn.destroy();
+        for (const conn of [...local.all()]) conn.destroy();
       }, grace + 100);
       await drained;
       clearTimeout(backstop);
@@ -231,8 +271,45 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
   };
 
   return {
-    addresses,
-    gateway: registry,
-    close: () => (closing ??= shutdown()),
+    gateway,
+    registry,
+    acceptSocket,
+    createServer: newServer,
+    stop: (stopOptions) => (stopping ??= shutdown(stopOptions)),
   };
+}
+
+/** One process: createGateway, then listen on the config's (or --listen's) addresses. */
+export async function startGateway(config: GatewayConfig, options: StartOptions): Promise<RunningGateway> {
+  const log = options.log;
+  const core = await createGateway(config, options);
+  const addresses: AddressInfo[] = [];
+  try {
+    for (const address of options.listen ?? config.listen) {
+      const bound = await listenOn(core.createServer(), address);
+      addresses.push(bound);
+      log.info({ address: formatAddress(bound) }, 'listening');
+    }
+    warnUnreachableVhosts(config, addresses.map((a) => a.port), log);
+  } catch (err) {
+    await core.stop(SHUTDOWN);
+    throw err;
+  }
+  return {
+    addresses,
+    gateway: core.gateway,
+    registry: core.registry,
+    close: () => core.stop(SHUTDOWN),
+  };
+}
+
+/** A vhost is chosen by port as in Apache; one copied from Apache's side (*:80) never matches here. */
+export function warnUnreachableVhosts(config: GatewayConfig, ports: number[], log: Logger): void {
+  for (const vhost of unreachableVhosts(config, ports)) {
+    const where = vhost.loc ? `${vhost.loc.file}:${vhost.loc.line}` : undefined;
+    log.warn(
+      { vhost: vhost.addresses.join(' '), serverName: vhost.serverName, where },
+      'no listener has this <VirtualHost> port: its Locations are unreachable (use *:PORT of a Listen line, or *)',
+    );
+  }
 }

@@ -22,9 +22,9 @@ import { logRefusal } from './access-log.js';
 import { resolveClientAddress, type TrustedProxies } from './client-address.js';
 import { ConnectionState, WsConnection, type ConnectionHost } from './connection.js';
 import type { EndpointRuntime } from './endpoint.js';
-import { requestedId } from './ids.js';
+import { requestedId } from '../registry/ids.js';
 import { originAllowed } from './origin.js';
-import type { Registry } from './registry.js';
+import type { HostRegistry } from '../registry/types.js';
 import { refuse } from './reply.js';
 import type { Router } from './router.js';
 import type { EndpointConfig } from '../config/model.js';
@@ -33,7 +33,7 @@ import { pageScheme, socketScheme } from './scheme.js';
 export interface HandshakeContext {
   config: GatewayConfig;
   router: Router;
-  registry: Registry;
+  registry: HostRegistry<WsConnection>;
   endpoints: Map<EndpointConfig, EndpointRuntime>;
   trustedProxies: TrustedProxies;
   host: ConnectionHost;
@@ -152,7 +152,7 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
     if (settings.maxConnections > 0 && endpointRuntime.active >= settings.maxConnections) {
       throw fail('HANDSHAKE_UNAVAILABLE', 503, 'too many connections on this Location (WebSocketMaxConnections)');
     }
-    reservedId = ctx.registry.reserve(wantedId);
+    reservedId = await ctx.registry.claim(wantedId);
     if (reservedId === undefined) throw fail('HANDSHAKE_CONFLICT', 409, `a connection with id ${wantedId} is already open`);
 
     endpointRuntime.active++;

@@ -32,10 +32,10 @@ describe('control socket client', () => {
       const [list, info, sent, help, empty, missing, pong] = answers as [ControlResult, ControlResult, ControlResult, ControlResult, ControlResult, unknown, ControlResult];
       expect(list.kind === 'list' && list.connections.map((c) => c.id)).toEqual([a.id]);
       expect(info.kind === 'info' && info.connection.id).toBe(b.id);
-      expect(sent).toEqual({ kind: 'sent', count: 1 });
+      expect(sent).toEqual({ kind: 'sent', count: 1, unreachable: [] });
       expect(help.kind === 'help' && help.lines[0]).toMatch(/^LIST /);
       expect(help.kind === 'help' && help.lines).not.toContain('END');
-      expect(empty).toEqual({ kind: 'list', detail: true, connections: [] });
+      expect(empty).toEqual({ kind: 'list', detail: true, connections: [], unreachable: [] });
       expect((missing as RemoteError).code).toBe('CONTROL_NOT_FOUND');
       expect(pong).toEqual({ kind: 'pong' });
       expect(await a.inbox.nextText()).toBe('piped');

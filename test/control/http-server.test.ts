@@ -41,7 +41,7 @@ describe('HTTP control API (fake gateway)', () => {
     gateway = new FakeGateway();
     gateway.add('a', '/chat', ['room']);
     gateway.add('b', '/echo');
-    server = await startHttpServer({ host: '127.0.0.1', port: 0, loc, token, gateway, log: silentLog });
+    server = await startHttpServer({ host: '127.0.0.1', port: 0, loc, token, registry: gateway, log: silentLog });
     port = server.address.port;
   });
   afterEach(async () => {
@@ -82,6 +82,7 @@ describe('HTTP control API (fake gateway)', () => {
       origin: null,
       groups: ['room'],
       connectedAt: '2026-01-02T03:04:05.000Z',
+      member: '',
     });
     const missing = await call(port, 'GET', '/connections/zz');
     expect(missing.status).toBe(404);
@@ -146,14 +147,14 @@ describe('HTTP control API (fake gateway)', () => {
   });
 
   it('refuses a non-loopback address without a token, pointing at the directive', async () => {
-    const err = await startHttpServer({ host: '0.0.0.0', port: 0, loc, token: undefined, gateway, log: silentLog }).catch((e: unknown) => e);
+    const err = await startHttpServer({ host: '0.0.0.0', port: 0, loc, token: undefined, registry: gateway, log: silentLog }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WsgateError);
     expect((err as WsgateError).code).toBe('CONTROL_AUTH');
     expect((err as WsgateError).format()).toMatch(/^\/etc\/wsgate\.conf:7:1: WebSocketControlListen 0\.0\.0\.0:0 is not a loopback address/);
   });
 
   it('serves loopback without a token', async () => {
-    const open = await startHttpServer({ host: '127.0.0.1', port: 0, loc, token: undefined, gateway, log: silentLog });
+    const open = await startHttpServer({ host: '127.0.0.1', port: 0, loc, token: undefined, registry: gateway, log: silentLog });
     try {
       const answer = await call(open.address.port, 'GET', '/connections', { auth: null });
       expect(answer.status).toBe(200);

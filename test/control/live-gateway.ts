@@ -37,7 +37,7 @@ export async function startLiveGateway(extraEndpoints: EndpointConfig[] = []): P
   const gw = await startGateway(config, { log: testLog });
   let running: RunningControl;
   try {
-    running = await startControl(config.control, gw.gateway, testLog, { locations: locationNames(config.endpoints) });
+    running = await startControl(config.control, gw.registry, testLog, { locations: locationNames(config.endpoints) });
   } catch (err) {
     await gw.close();
     tmp.remove();

@@ -23,7 +23,7 @@ describe('control socket directory', () => {
   });
 
   const start = async (path: string, mode = 0o660): Promise<void> => {
-    server = await startSocketServer({ path, mode, loc, gateway: new FakeGateway(), log: silentLog });
+    server = await startSocketServer({ path, mode, loc, registry: new FakeGateway(), log: silentLog });
   };
 
   it('creates a missing directory and its parents, 0750 for a group socket, owned by this user; the socket works', async () => {

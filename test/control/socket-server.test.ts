@@ -29,7 +29,7 @@ describe('control socket (fake gateway)', () => {
   });
 
   const start = async (mode = 0o660): Promise<void> => {
-    server = await startSocketServer({ path, mode, loc, gateway, log: silentLog });
+    server = await startSocketServer({ path, mode, loc, registry: gateway, log: silentLog });
   };
 
   it('answers pipelined commands in order, one status line each', async () => {
@@ -128,7 +128,7 @@ describe('control socket (fake gateway)', () => {
 
   it('knows configured <LocationMatch> names as Locations, without any connection there', async () => {
     gateway.add('a', '/chat');
-    server = await startSocketServer({ path, mode: 0o660, loc, gateway, log: silentLog, locations: ['/chat', '^/rooms/[0-9]+$'] });
+    server = await startSocketServer({ path, mode: 0o660, loc, registry: gateway, log: silentLog, locations: ['/chat', '^/rooms/[0-9]+$'] });
     const answer = await converse(path, 'LIST ^/rooms/[0-9]+$\nBROADCAST ^/rooms/[0-9]+$ hello\nLIST ^/nope$\nBROADCAST ^/nope$ hi\n', 5);
     expect(answer.slice(0, 3)).toEqual(['OK 0', 'END', 'OK SENT 0']);
     expect(answer[3]).toMatch(/^ERR CONTROL_COMMAND '\^\/nope\$' is not a Location/);
@@ -188,7 +188,7 @@ describe('control socket (fake gateway)', () => {
 
   it('refuses a regular file at the path and leaves it alone', async () => {
     writeFileSync(path, 'precious');
-    const err = await startSocketServer({ path, mode: 0o660, loc, gateway, log: silentLog }).catch((e: unknown) => e);
+    const err = await startSocketServer({ path, mode: 0o660, loc, registry: gateway, log: silentLog }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WsgateError);
     expect((err as WsgateError).code).toBe('CONTROL_SOCKET');
     expect((err as WsgateError).format()).toBe(`/etc/wsgate.conf:12:1: control socket path ${path} exists and is not a socket; refusing to replace it`);
@@ -197,7 +197,7 @@ describe('control socket (fake gateway)', () => {
 
   it('refuses a socket another process is listening on', async () => {
     await start();
-    const err = await startSocketServer({ path, mode: 0o660, loc, gateway, log: silentLog }).catch((e: unknown) => e);
+    const err = await startSocketServer({ path, mode: 0o660, loc, registry: gateway, log: silentLog }).catch((e: unknown) => e);
     expect((err as WsgateError).code).toBe('CONTROL_SOCKET');
     expect((err as WsgateError).message).toMatch(/another process is listening/);
     expect(await converse(path, 'PING\n', 1)).toEqual(['OK PONG']);

@@ -31,7 +31,7 @@ function cluster(names: string[], timeoutMs = 500): { supervisor: IpcSupervisorR
 async function connect(worker: Worker, id: string | undefined, location = '/chat'): Promise<RecordingConnection> {
   const claimed = await worker.claim(id);
   if (claimed === undefined) throw new Error(`claim of ${id} refused`);
-  return new RecordingConnection(claimed, location).addTo(worker.local);
+  return new RecordingConnection(claimed, { location }).addTo(worker.local);
 }
 
 describe('IPC registry', () => {
@@ -73,7 +73,7 @@ describe('IPC registry', () => {
     const last = await workers[0]!.run({ op: 'send', id: 'T', data: Buffer.from('bin'), isBinary: true });
     expect(last.count).toBe(1);
     expect(target.sent.slice(0, 50).map((s) => s.data)).toEqual([...Array(50)].map((_, i) => `m${i}`));
-    expect(target.sent[50]).toEqual({ data: 'bin', isBinary: true });
+    expect(target.sent[50]).toEqual({ data: Buffer.from('bin'), isBinary: true });
 
     expect((await supervisor.run({ op: 'send', id: 'NOPE', data: 'x', isBinary: false })).count).toBe(0);
     expect((await supervisor.run({ op: 'close', id: 'T', code: 4001, reason: 'bye' })).count).toBe(1);
@@ -91,11 +91,11 @@ describe('IPC registry', () => {
 
     const toChat = await workers[0]!.run({ op: 'broadcast', filter: { location: '/chat' }, data: 'hi', isBinary: false, except: 'A' });
     expect(toChat).toEqual({ count: 1, connections: [], unreachable: [] });
-    expect([a.frames.length, b.frames.length, c.frames.length]).toEqual([0, 1, 0]);
+    expect([a.sent.length, b.sent.length, c.sent.length]).toEqual([0, 1, 0]);
 
     const toRoom = await supervisor.run({ op: 'broadcast', filter: { group: 'room' }, data: Buffer.from([1, 2]), isBinary: true });
     expect(toRoom.count).toBe(2);
-    expect([a.frames.length, b.frames.length, c.frames.length]).toEqual([0, 2, 1]);
+    expect([a.sent.length, b.sent.length, c.sent.length]).toEqual([0, 2, 1]);
   });
 
   it('names a worker that does not answer instead of counting it, and forgets one that is gone', async () => {

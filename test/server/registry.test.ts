@@ -50,7 +50,7 @@ describe('registry', () => {
   it('generates 10-character base32 ids and uses ?id= when given', async () => {
     await open('/a');
     await open('/a?id=alice');
-    const ids = gw.gateway.connections({ location: '/a' }).map((c) => c.id);
+    const ids = gw.gateway.local({ location: '/a' }).map((c) => c.id);
     expect(ids).toContain('alice');
     expect(ids.filter((id) => id !== 'alice')[0]).toMatch(/^[A-Z2-7]{10}$/);
     const alice = gw.gateway.get('alice')!;
@@ -59,21 +59,21 @@ describe('registry', () => {
     expect(alice.query.get('id')).toBe('alice');
   });
 
-  it('send, close and join/leave by id; unknown ids answer false', async () => {
+  it('send, close and join/leave by id; unknown ids reach nobody', async () => {
     const bob = await open('/b?id=bob');
     const message = nextMessage(bob);
-    expect(gw.gateway.send('bob', 'pushed')).toBe(true);
+    expect(await gw.gateway.send('bob', 'pushed')).toEqual({ count: 1, unreachable: [] });
     expect((await message).data.toString()).toBe('pushed');
-    expect(gw.gateway.send('nobody', 'x')).toBe(false);
-    expect(gw.gateway.join('bob', 'vip')).toBe(true);
-    expect(gw.gateway.connections({ group: 'vip' }).map((c) => c.id)).toEqual(['bob']);
-    expect(gw.gateway.leave('bob', 'vip')).toBe(true);
-    expect(gw.gateway.connections({ group: 'vip' })).toEqual([]);
-    expect(gw.gateway.join('nobody', 'vip')).toBe(false);
+    expect((await gw.gateway.send('nobody', 'x')).count).toBe(0);
+    expect((await gw.gateway.join('bob', 'vip')).count).toBe(1);
+    expect(gw.gateway.local({ group: 'vip' }).map((c) => c.id)).toEqual(['bob']);
+    expect((await gw.gateway.leave('bob', 'vip')).count).toBe(1);
+    expect(gw.gateway.local({ group: 'vip' })).toEqual([]);
+    expect((await gw.gateway.join('nobody', 'vip')).count).toBe(0);
     const done = closed(bob);
-    expect(gw.gateway.close('bob', 4100, 'kicked')).toBe(true);
+    expect((await gw.gateway.close('bob', 4100, 'kicked')).count).toBe(1);
     expect(await done).toEqual({ code: 4100, reason: 'kicked' });
-    expect(gw.gateway.close('bob')).toBe(false);
+    expect((await gw.gateway.close('bob')).count).toBe(0);
   });
 
   it('broadcast by Location, by group (leaving out one id); groups are left on disconnect', async () => {
@@ -83,9 +83,9 @@ describe('registry', () => {
     expect(gw.gateway.get('g1')!.groups).toEqual(new Set(['red', 'blue']));
 
     const [r1, r2, r3] = [collect(g1, 150), collect(g2, 150), collect(g3, 150)];
-    expect(gw.gateway.broadcast('to-b', { location: '/b' })).toBe(2);
-    expect(gw.gateway.broadcast('to-red', { group: 'red', except: 'g2' })).toBe(1);
-    expect(gw.gateway.broadcast('to-blue-on-b', { group: 'blue', location: '/b' })).toBe(1);
+    expect((await gw.gateway.broadcast('to-b', { location: '/b' })).count).toBe(2);
+    expect((await gw.gateway.broadcast('to-red', { group: 'red', except: 'g2' })).count).toBe(1);
+    expect((await gw.gateway.broadcast('to-blue-on-b', { group: 'blue', location: '/b' })).count).toBe(1);
     expect(await r1).toEqual(['to-red']);
     expect(await r2).toEqual(['to-b']);
     expect(await r3).toEqual(['to-b', 'to-blue-on-b']);
@@ -93,7 +93,7 @@ describe('registry', () => {
     g1.close();
     await closed(g1);
     await new Promise((r) => setTimeout(r, 30));
-    expect(gw.gateway.connections({ group: 'red' }).map((c) => c.id)).toEqual(['g2']);
+    expect(gw.gateway.local({ group: 'red' }).map((c) => c.id)).toEqual(['g2']);
   });
 
   it('broadcast reaches hixie-76 clients with hixie framing', async () => {
@@ -105,7 +105,7 @@ describe('registry', () => {
     await raw.until((b) => b.includes('8jKS'));
     const modern = await open('/a?id=modern');
     const got = nextMessage(modern);
-    expect(gw.gateway.broadcast('hello all', { location: '/a' })).toBeGreaterThanOrEqual(2);
+    expect((await gw.gateway.broadcast('hello all', { location: '/a' })).count).toBeGreaterThanOrEqual(2);
     expect((await got).data.toString()).toBe('hello all');
     const received = await raw.until((b) => b.includes('hello all'));
     expect(received.subarray(received.length - 11).toString('latin1')).toBe('\x00hello all\xff');

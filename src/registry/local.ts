@@ -1,0 +1,160 @@
+// The connections of this process: ids, Locations, groups, and the commands run on them. Every
+// registry implementation keeps one (the supervisor's has no connections of its own) and answers
+// the part of a command that is local from it.
+import { hixieEncoder, hybiEncoder } from '../protocol/index.js';
+import type { Connection, ConnectionFilter, MessageData } from '../plugins/types.js';
+import { generateId } from './ids.js';
+import { countOutcome, emptyOutcome } from './outcome.js';
+import type { ConnectionSummary, Outcome, RegistryCommand } from './types.js';
+
+/** What the registry needs of a live connection (server/connection.ts implements it). */
+export interface LiveConnection extends Connection {
+  readonly isHixie: boolean;
+  /** Writes an already-encoded frame (shared by every receiver of a broadcast). */
+  writeFrame(frame: Buffer[]): boolean;
+}
+
+export function summarise(conn: Connection, member: string): ConnectionSummary {
+  return {
+    id: conn.id,
+    remoteAddress: conn.remoteAddress,
+    remotePort: conn.remotePort,
+    location: conn.location,
+    path: conn.path,
+    version: conn.version,
+    protocol: conn.protocol,
+    origin: conn.origin ?? null,
+    groups: [...conn.groups].sort(),
+    connectedAt: conn.connectedAt.toISOString(),
+    member,
+  };
+}
+
+export class LocalRegistry<C extends LiveConnection = LiveConnection> {
+  private readonly byId = new Map<string, C>();
+  /** Ids of handshakes in progress, so two clients cannot race for one id. */
+  private readonly reserved = new Set<string>();
+  private readonly groups = new Map<string, Set<C>>();
+
+  constructor(readonly member = '') {}
+
+  /** Claims an id in this process: the requested one, or a fresh one. undefined = taken here. */
+  reserve(requested: string | undefined): string | undefined {
+    if (requested !== undefined) {
+      if (this.has(requested)) return undefined;
+      this.reserved.add(requested);
+      return requested;
+    }
+    let id = generateId();
+    while (this.has(id)) id = generateId();
+    this.reserved.add(id);
+    return id;
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id) || this.reserved.has(id);
+  }
+
+  release(id: string): void {
+    this.reserved.delete(id);
+  }
+
+  add(conn: C): void {
+    this.reserved.delete(conn.id);
+    this.byId.set(conn.id, conn);
+    for (const group of conn.groups) this.addToGroup(conn, group);
+  }
+
+  remove(conn: C): void {
+    if (this.byId.get(conn.id) === conn) this.byId.delete(conn.id);
+    for (const group of conn.groups) this.removeFromGroup(conn, group);
+  }
+
+  addToGroup(conn: C, group: string): void {
+    let members = this.groups.get(group);
+    if (!members) this.groups.set(group, (members = new Set()));
+    members.add(conn);
+  }
+
+  removeFromGroup(conn: C, group: string): void {
+    const members = this.groups.get(group);
+    if (!members) return;
+    members.delete(conn);
+    if (members.size === 0) this.groups.delete(group);
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Every registered connection (open or closing). */
+  all(): IterableIterator<C> {
+    return this.byId.values();
+  }
+
+  get(id: string): C | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Open connections matching the filter. */
+  *select(filter: ConnectionFilter | undefined): Iterable<C> {
+    const source = filter?.group !== undefined ? (this.groups.get(filter.group) ?? []) : this.byId.values();
+    const location = filter?.location;
+    for (const conn of source) {
+      if (conn.isOpen && (location === undefined || conn.location === location)) yield conn;
+    }
+  }
+
+  /** Runs a command on this process's connections. A connection whose close handshake has
+   *  started is gone for every command, as for LIST. */
+  execute(command: RegistryCommand): Outcome {
+    switch (command.op) {
+      case 'list': {
+        const out = emptyOutcome();
+        for (const conn of this.select(command.filter)) out.connections.push(summarise(conn, this.member));
+        out.count = out.connections.length;
+        return out;
+      }
+      case 'info': {
+        const conn = this.open(command.id);
+        return conn ? { count: 1, connections: [summarise(conn, this.member)], unreachable: [] } : emptyOutcome();
+      }
+      case 'send':
+        return countOutcome(this.open(command.id)?.send(command.data, command.isBinary) ? 1 : 0);
+      case 'broadcast':
+        return countOutcome(this.broadcast(command.data, command.isBinary, command.filter, command.except));
+      case 'close': {
+        const conn = this.open(command.id);
+        conn?.close(command.code, command.reason);
+        return countOutcome(conn ? 1 : 0);
+      }
+      case 'join':
+      case 'leave': {
+        const conn = this.open(command.id);
+        if (conn) command.op === 'join' ? conn.join(command.group) : conn.leave(command.group);
+        return countOutcome(conn ? 1 : 0);
+      }
+    }
+  }
+
+  private open(id: string): C | undefined {
+    const conn = this.byId.get(id);
+    return conn?.isOpen ? conn : undefined;
+  }
+
+  /** Encodes the message once per framing (RFC 6455 / hixie) and writes the same chunks to every socket. */
+  private broadcast(data: MessageData, isBinary: boolean, filter: ConnectionFilter, except: string | undefined): number {
+    const payload = typeof data === 'string' ? Buffer.from(data) : data;
+    let hybiFrame: Buffer[] | undefined;
+    let hixieFrame: Buffer[] | undefined;
+    let count = 0;
+    for (const conn of this.select(filter)) {
+      if (conn.id === except) continue;
+      const frame = conn.isHixie
+        ? (hixieFrame ??= hixieEncoder.message(payload, isBinary))
+        : (hybiFrame ??= hybiEncoder.message(payload, isBinary));
+      if (conn.writeFrame(frame)) count++;
+    }
+    return count;
+  }
+}

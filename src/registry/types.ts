@@ -1,0 +1,63 @@
+// The registry of live connections, cluster-wide. One command model and one result shape for
+// every implementation, so handlers and the control channel mean the same thing with one process
+// (in-process.ts), the workers of one supervisor (ipc-worker.ts + ipc-supervisor.ts) and, later,
+// nodes sharing Redis:
+//
+//   - ids are claimed through the registry, so `?id=X` is unique wherever X lives (409 otherwise);
+//   - a command addressed to an id reaches the member (worker, node) that holds it;
+//   - list and broadcast reach every member;
+//   - per sender, messages to one connection keep their order (every path is one ordered pipe);
+//   - a member that does not answer in time is named in `unreachable` instead of being counted
+//     as a success. Delivery is at most once.
+import type { ConnectionFilter, ConnectionSummary, MessageData } from '../plugins/types.js';
+import type { LiveConnection, LocalRegistry } from './local.js';
+
+export type { ConnectionSummary };
+
+/** What can be asked of the registry; plain data so it crosses process and machine boundaries. */
+export type RegistryCommand =
+  | { op: 'list'; filter: ConnectionFilter }
+  | { op: 'info'; id: string }
+  /** data: a string is sent as text unless isBinary. */
+  | { op: 'send'; id: string; data: MessageData; isBinary: boolean }
+  | { op: 'broadcast'; filter: ConnectionFilter; data: MessageData; isBinary: boolean; except?: string }
+  | { op: 'close'; id: string; code?: number; reason?: string }
+  | { op: 'join'; id: string; group: string }
+  | { op: 'leave'; id: string; group: string };
+
+export type RegistryOp = RegistryCommand['op'];
+
+/** The one result shape. `count`: connections the command reached (for list and info, how many
+ *  were found); `connections`: for list and info; `unreachable`: members that did not answer. */
+export interface Outcome {
+  count: number;
+  connections: ConnectionSummary[];
+  unreachable: string[];
+}
+
+/** What the control channel (in the supervisor, or in a single process) needs. */
+export interface RegistryClient {
+  run(command: RegistryCommand): Promise<Outcome>;
+}
+
+/** What a process that holds connections needs on top: id claims. */
+export interface ConnectionRegistry extends RegistryClient {
+  /** This member's name in summaries and `unreachable` ('' with one process). */
+  readonly member: string;
+  /** Claims the requested id, or a fresh one when none was requested. undefined: the requested id
+   *  is live or being claimed somewhere (409). Rejects with a WsgateError (503) when the registry
+   *  cannot be asked (supervisor or bus gone). */
+  claim(requested: string | undefined): Promise<string | undefined>;
+  /** Gives up an id: a handshake that did not complete, or a connection that ended. */
+  release(id: string): void;
+}
+
+/** Commands addressed to one connection. */
+export function targetId(command: RegistryCommand): string | undefined {
+  return 'id' in command ? command.id : undefined;
+}
+
+/** A registry of a process that holds connections, with its local part (in-process, IPC worker). */
+export interface HostRegistry<C extends LiveConnection = LiveConnection> extends ConnectionRegistry {
+  readonly local: LocalRegistry<C>;
+}
