@@ -22,6 +22,9 @@ export const configOptionsHelp = `  -f, --file FILE        the configuration (de
 
 export interface CommandConfig {
   config: GatewayConfig;
+  /** The main config file, absolute, and the -D names: what a worker process reads again. */
+  file: string;
+  defines: string[];
   /** False when the config or a handler has an error (all of them were printed). */
   ok: boolean;
   /** A path as printed: relative when under the working directory, like a compiler prints it. */
@@ -30,8 +33,14 @@ export interface CommandConfig {
   describe(err: WsgateError): string;
 }
 
-/** Reads, checks and prints the problems of the config named by `-f` (or the default one). */
-export async function readCommandConfig(values: { file?: string | undefined; define?: string[] | undefined }, io: CliIO): Promise<CommandConfig> {
+/** Reads, checks and prints the problems of the config named by `-f` (or the default one).
+ *  loadHandlers: whether to load the handlers here, given the config (a supervisor leaves that to
+ *  its workers). */
+export async function readCommandConfig(
+  values: { file?: string | undefined; define?: string[] | undefined },
+  io: CliIO,
+  { loadHandlers = () => true }: { loadHandlers?: (config: GatewayConfig) => boolean } = {},
+): Promise<CommandConfig> {
   const file = values.file !== undefined ? resolve(io.cwd, values.file) : defaultConfigFile(io.cwd);
   const show = (path: string): string => {
     const rel = relative(io.cwd, path);
@@ -45,8 +54,8 @@ export async function readCommandConfig(values: { file?: string | undefined; def
   // Handlers are loaded even when the config has errors, so one run reports every problem; a handler
   // file that does not exist was reported by the config check already (at its WebSocketHandler line).
   const present = config.endpoints.filter((e) => existsSync(resolve(config.serverRoot, e.handler.path)));
-  const handlerDiagnostics = await validateHandlers({ ...config, endpoints: present });
+  const handlerDiagnostics = loadHandlers(config) ? await validateHandlers({ ...config, endpoints: present }) : [];
   print(handlerDiagnostics);
   const describe = (err: WsgateError): string => (err.loc ? `${formatLocation({ ...err.loc, file: show(err.loc.file) })}: ${err.message}` : err.message);
-  return { config, ok: !hasErrors(diagnostics) && !hasErrors(handlerDiagnostics), show, describe };
+  return { config, ok: !hasErrors(diagnostics) && !hasErrors(handlerDiagnostics), show, describe, file, defines: values.define ?? [] };
 }

@@ -1,13 +1,15 @@
 // `wsgate serve [-f FILE] [--listen HOST:PORT]... [-D NAME]...`: run the gateway until SIGTERM/SIGINT.
-import type { LevelWithSilent } from 'pino';
-import type { ListenAddress } from '../config/model.js';
-import { isWsgateError } from '../errors.js';
+import { rm, writeFile } from 'node:fs/promises';
+import type { LevelWithSilent, Logger } from 'pino';
+import type { GatewayConfig, ListenAddress } from '../config/model.js';
+import { isWsgateError, type WsgateError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { locationNames, startControl, type RunningControl } from '../control/index.js';
 import { startGateway } from '../server/gateway.js';
 import { parseCommandArgs, UsageError } from './args.js';
 import { configOptions, configOptionsHelp, readCommandConfig } from './config-file.js';
 import { ExitCode, type CliIO } from './io.js';
+import { nextStopSignal, superviseGateway } from './serve-supervisor.js';
 
 const USAGE = `usage: wsgate serve [-f FILE] [--listen HOST:PORT]... [-D NAME]...
 
@@ -15,7 +17,11 @@ ${configOptionsHelp}
       --listen HOST:PORT listen here instead of the config's Listen lines (repeatable; [::1]:8080 for IPv6)
   -h, --help             this text
 
-SIGTERM or SIGINT closes every connection with 1001 and exits 0.
+With WebSocketWorkers (default auto: one per core), this process supervises worker processes
+that hold the connections; WebSocketWorkers 0 serves everything in this one process.
+SIGTERM or SIGINT closes every connection with 1001 and exits 0. SIGHUP (or wsgate reload)
+re-reads the config: new connections go to workers running the new config, and the old
+workers close theirs with 1012 after WebSocketReloadDeadline (the config stays if it has errors).
 `;
 
 /** `127.0.0.1:8080`, `[::1]:8080`, `*:8080` or `8080` (all interfaces). */
@@ -25,19 +31,6 @@ export function parseListen(text: string): ListenAddress {
   if (!match || port > 65535) throw new UsageError(`--listen ${text}: expected HOST:PORT, [IPv6]:PORT or PORT`);
   const host = match[1] ?? match[2];
   return { host: host === undefined || host === '*' ? undefined : host, port, loc: undefined };
-}
-
-/** Resolves when SIGTERM or SIGINT arrives. */
-function nextStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolveSignal) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolveSignal(signal);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
 }
 
 export async function serve(args: string[], io: CliIO): Promise<number> {
@@ -65,12 +58,52 @@ export async function serve(args: string[], io: CliIO): Promise<number> {
     return ExitCode.ConfigOrUsage;
   }
 
-  const { config, ok, describe } = await readCommandConfig(values, io);
+  const { config, ok, describe, file, defines } = await readCommandConfig(values, io, {
+    // One process loads its handlers here, as `check` does, before anything listens; a supervisor
+    // leaves that to its workers (a plugin that crashes while loading takes only a worker down).
+    loadHandlers: (c) => c.processes.workers === 0,
+  });
   if (!ok) return ExitCode.ConfigOrUsage;
 
   const level = (io.env.WSGATE_LOG_LEVEL ?? config.logLevel) as LevelWithSilent;
   // The process's own stdout keeps createLogger's choice (pretty on a terminal); tests pass their own stream.
   const log = createLogger(io.stdout === process.stdout ? { level } : { level, destination: io.stdout });
+  // Taken before anything listens: a stop signal during start-up is kept, not fatal.
+  const stopSignal = nextStopSignal();
+  const pidFile = await writePidFile(config, io);
+  if (pidFile === false) return ExitCode.Runtime;
+  try {
+    if (config.processes.workers === 0) {
+      return await serveInProcess(config, listen, log, describe, io, stopSignal);
+    }
+    return await superviseGateway({ config, ref: { file, defines }, listen, log, io, describe, stopSignal });
+  } finally {
+    if (pidFile !== undefined) await rm(pidFile, { force: true });
+  }
+}
+
+/** WebSocketPidFile: written now, removed on exit. undefined: none configured; false: it failed (printed). */
+async function writePidFile(config: GatewayConfig, io: CliIO): Promise<string | undefined | false> {
+  const path = config.processes.pidFile;
+  if (path === undefined) return undefined;
+  try {
+    await writeFile(path, `${process.pid}\n`);
+    return path;
+  } catch (err) {
+    io.stderr.write(`wsgate serve: cannot write WebSocketPidFile ${path}: ${(err as Error).message}\n`);
+    return false;
+  }
+}
+
+/** WebSocketWorkers 0: the gateway, its handlers and the control channel in this process. */
+async function serveInProcess(
+  config: GatewayConfig,
+  listen: ListenAddress[] | undefined,
+  log: Logger,
+  describe: (err: WsgateError) => string,
+  io: CliIO,
+  stopSignal: Promise<NodeJS.Signals>,
+): Promise<number> {
   let running;
   try {
     running = await startGateway(config, { log, ...(listen ? { listen } : {}) });
@@ -90,7 +123,11 @@ export async function serve(args: string[], io: CliIO): Promise<number> {
     // A token-less API on a public address is a config problem; a path or port in use is runtime.
     return err.code === 'CONTROL_AUTH' ? ExitCode.ConfigOrUsage : ExitCode.Runtime;
   }
-  const signal = await nextStopSignal();
+  // A reload needs worker processes to take over; without them SIGHUP must not kill the gateway.
+  const onHup = (): void => log.warn('SIGHUP: reloading needs worker processes (WebSocketWorkers 1 or more); restart wsgate to apply a new config');
+  process.on('SIGHUP', onHup);
+  const signal = await stopSignal;
+  process.off('SIGHUP', onHup);
   log.info({ signal }, 'shutting down');
   // No pushes into connections that are being closed.
   await control.close();

@@ -2,7 +2,7 @@
 // pauseOnConnect so not a byte is read before a worker owns the socket.
 import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
 import type { ListenAddress } from '../config/model.js';
-import { WsgateError } from '../errors.js';
+import { listenOn } from '../listen.js';
 import type { ListenerRef } from './messages.js';
 
 export type AcceptHandler = (socket: Socket, listener: ListenerRef) => void;
@@ -47,7 +47,7 @@ export class ListenerSet {
         const key = listenKey(address);
         if (this.open.has(key)) continue;
         const server = createServer({ pauseOnConnect: true });
-        const bound = await bind(server, address);
+        const bound = await listenOn(server, address);
         const ref: ListenerRef = { host: address.host, port: bound.port };
         server.on('connection', (socket: Socket) => this.onAccept(socket, ref));
         // After listening, an accept error (EMFILE…) must not bring the supervisor down.
@@ -88,18 +88,4 @@ function uniqueByKey(addresses: readonly ListenAddress[]): ListenAddress[] {
   const seen = new Map<string, ListenAddress>();
   for (const a of addresses) if (!seen.has(listenKey(a))) seen.set(listenKey(a), a);
   return [...seen.values()];
-}
-
-function bind(server: Server, address: ListenAddress): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      const where = address.loc ? `${address.loc.file}:${address.loc.line}: ` : '';
-      reject(new WsgateError('IO', `${where}cannot listen on ${listenKey(address)}: ${err.code ?? err.message}`, { cause: err }));
-    };
-    server.once('error', onError);
-    server.listen({ host: address.host, port: address.port }, () => {
-      server.off('error', onError);
-      resolve(server.address() as AddressInfo);
-    });
-  });
 }

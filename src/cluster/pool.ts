@@ -4,7 +4,7 @@
 import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { ListenAddress } from '../config/model.js';
-import { WsgateError } from '../errors.js';
+import { isWsgateError, WsgateError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Port } from '../registry/port.js';
 import { RestartBackoff, type BackoffOptions } from './backoff.js';
@@ -255,7 +255,7 @@ export class WorkerPool {
       try {
         this.logOpened(await this.listenerSet.add(this.listenerSet.missing(options.listen)));
       } catch (err) {
-        throw abort(`reload aborted: ${(err as Error).message}`);
+        throw abort(`reload aborted: ${isWsgateError(err) ? err.format() : (err as Error).message}`);
       }
     }
     this.currentGeneration = gen.number;

@@ -40,6 +40,9 @@ export interface WorkerRuntime {
   setContext(context: unknown): void;
   /** Sockets this worker holds now (counted from onSocket until each socket closes). */
   readonly liveSockets: number;
+  /** The worker cannot serve (its handlers do not load): the context (why) reaches the supervisor,
+   *  then the process exits with `code`. */
+  fail(context: unknown, code: number): Promise<never>;
 }
 
 /** This process's identity in its pool, or undefined when it was not started by one. */
@@ -164,5 +167,11 @@ export function startWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntime
     get liveSockets() {
       return live;
     },
+    fail: (context: unknown, code: number) =>
+      new Promise<never>(() => {
+        // Exit once the message is written, so the supervisor has the context before the exit.
+        if (!process.connected) process.exit(code);
+        process.send!({ t: 'context', context } satisfies WorkerMessage, undefined, {}, () => process.exit(code));
+      }),
   };
 }

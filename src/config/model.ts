@@ -50,6 +50,14 @@ export interface EndpointSettings {
   sendQueueLimit: number;
   /** WebSocketConnectionLog: info lines for refused handshakes, opened and closed connections. */
   connectionLog: boolean;
+  /** WebSocketCompression: answer a client's permessage-deflate (RFC 7692) offer on versions 13/8/7. */
+  compression: boolean;
+  /** WebSocketCompressionThreshold: messages shorter than this go out uncompressed. */
+  compressionThreshold: number;
+  /** WebSocketCompressionContextTakeover: keep zlib context between messages when the client allows. */
+  compressionContextTakeover: boolean;
+  /** WebSocketCompressionWindowBits: largest LZ77 window (9–15) either side may use. */
+  compressionWindowBits: number;
 }
 
 export type LocationMatch =
@@ -113,6 +121,15 @@ export interface ControlConfig {
   token: string | undefined;
 }
 
+export interface ProcessConfig {
+  /** WebSocketWorkers: worker processes; 'auto' = one per core; 0 = one process, no supervisor. */
+  workers: number | 'auto';
+  /** WebSocketReloadDeadline: seconds old workers keep their connections after a reload. */
+  reloadDeadline: number;
+  /** WebSocketPidFile, absolute; undefined = none. */
+  pidFile: string | undefined;
+}
+
 export interface GatewayConfig {
   /** Absolute path of the main config file. */
   file: string;
@@ -128,6 +145,7 @@ export interface GatewayConfig {
   defines: Record<string, string>;
   remoteIp: RemoteIpConfig;
   control: ControlConfig;
+  processes: ProcessConfig;
   /** Apache directives wsgate accepted and ignored. */
   ignored: IgnoredDirective[];
   /** The main server's WebSocketConnectionLog: refusals that match no Location follow it.

@@ -8,11 +8,11 @@ import { parseLocationMatch, sameMatch } from './location-match.js';
 import type { EndpointConfig, GatewayConfig, HandlerSpec, LocationMatch, VirtualHostConfig } from './model.js';
 import { realPath } from './paths.js';
 import { RemoteIpSetting } from './remote-ip.js';
-import { argumentCountProblem, defaultEndpointSettings, findDirective, spelledName, type DirectiveContext, type DirectiveSpec, type ModelDirective } from './schema.js';
+import { argumentCountProblem, defaultEndpointSettings, defaultProcessConfig, findDirective, spelledName, type DirectiveContext, type DirectiveSpec, type ModelDirective } from './schema.js';
 import { combine, mergeSettings, type Overrides } from './settings.js';
 import { misspeltDirective } from './suggest.js';
 import type { ResolvedNode, TreeResult } from './tree.js';
-import { parseHostPort, parseLogLevel, parseOctalMode, ValueError } from './values.js';
+import { parseHostPort, parseLogLevel, parseOctalMode, parseSeconds, parseWholeNumber, ValueError } from './values.js';
 
 interface VhostScope {
   config: VirtualHostConfig;
@@ -86,6 +86,7 @@ export class ModelBuilder {
       defines: tree.defines,
       remoteIp: { header: undefined, trustedProxies: [] },
       control: { socket: undefined, listen: undefined, token: undefined },
+      processes: defaultProcessConfig(),
       ignored: [],
     };
     this.remoteIp = new RemoteIpSetting(this.config.remoteIp, sink);
@@ -272,6 +273,15 @@ export class ModelBuilder {
       }
       case 'control.token':
         c.control.token = spec.name === 'WebSocketControlTokenFile' ? this.readToken(node, a) : a;
+        return;
+      case 'processes.workers':
+        c.processes.workers = a.toLowerCase() === 'auto' ? 'auto' : parseWholeNumber(a, spec.name);
+        return;
+      case 'processes.reloadDeadline':
+        c.processes.reloadDeadline = parseSeconds(a, spec.name, true);
+        return;
+      case 'processes.pidFile':
+        c.processes.pidFile = realPath(a, node.serverRoot, this.sysroot);
         return;
       default: {
         const unhandled: never = spec.sets;

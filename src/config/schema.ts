@@ -1,7 +1,7 @@
 // Every directive wsgate gives meaning to, defined once as data: arguments, contexts, default,
 // documentation and what it sets. Used by the resolver, `wsgate check`, the README reference
 // (docs.ts) and the Apache generator.
-import type { EndpointSettings } from './model.js';
+import type { EndpointSettings, ProcessConfig } from './model.js';
 import {
   parseOnOff,
   parseOrigin,
@@ -9,6 +9,7 @@ import {
   parsePositiveBytes,
   parseSeconds,
   parseWholeNumber,
+  parseWindowBits,
 } from './values.js';
 
 /** server = main server config; vhost = inside <VirtualHost>; location = inside <Location>/<LocationMatch>. */
@@ -60,7 +61,10 @@ export type ModelTarget =
   | 'remoteIp.trustedProxies'
   | 'control.socket'
   | 'control.listen'
-  | 'control.token';
+  | 'control.token'
+  | 'processes.workers'
+  | 'processes.reloadDeadline'
+  | 'processes.pidFile';
 
 export interface ModelDirective extends DirectiveBase {
   kind: 'model';
@@ -148,6 +152,26 @@ export const endpointDirectives = {
     doc: "On: an info line per refused handshake (status, reason, method, url, remote, user-agent, origin), per connection opened (id, path, remote, version, protocol) and per connection closed (duration, close codes sent and received, who closed, messages and bytes in and out). Off: none of these (errors are still logged). Per endpoint, so one busy Location can be turned down; refusals that match no Location (404, a malformed request) follow the main server's value.",
     parse: (a, name) => parseOnOff(first(a), name),
   }),
+  compression: setting('compression', {
+    name: 'WebSocketCompression', syntax: 'WebSocketCompression On|Off', group: 'wsgate', default: false,
+    doc: 'On: accept a client\'s permessage-deflate offer (RFC 7692; versions 13, 8 and 7, never hixie) and compress messages of at least WebSocketCompressionThreshold bytes. An inflated message counts against MaxMessageSize while it is inflated (a deflate bomb closes with 1009 before its output is kept); zlib work runs on the thread pool, two jobs at a time for the whole process and one per connection and direction, so one busy client cannot stall the others. Handlers and C plugins see plain messages either way.',
+    parse: (a, name) => parseOnOff(first(a), name),
+  }),
+  compressionThreshold: setting('compressionThreshold', {
+    name: 'WebSocketCompressionThreshold', syntax: 'WebSocketCompressionThreshold BYTES', group: 'wsgate', default: 1024,
+    doc: 'Messages shorter than this go out uncompressed (small ones gain little and cost a zlib job). 0 = compress everything.',
+    parse: (a, name) => parseWholeNumber(first(a), name),
+  }),
+  compressionContextTakeover: setting('compressionContextTakeover', {
+    name: 'WebSocketCompressionContextTakeover', syntax: 'WebSocketCompressionContextTakeover On|Off', group: 'wsgate', default: false,
+    doc: 'Off: every answer carries server_no_context_takeover and client_no_context_takeover, so no zlib state outlives a message: an idle connection holds no zlib memory and a broadcast is compressed once. On: keep the context between messages unless the client asks otherwise (better ratio for many small similar messages, about 300 KB of zlib state per connection that has sent or received a compressed message).',
+    parse: (a, name) => parseOnOff(first(a), name),
+  }),
+  compressionWindowBits: setting('compressionWindowBits', {
+    name: 'WebSocketCompressionWindowBits', syntax: 'WebSocketCompressionWindowBits 9-15', group: 'wsgate', default: 15,
+    doc: 'Largest LZ77 window (2^N bytes) the server compresses with and, when the client allows, asks it to use (server_max_window_bits, client_max_window_bits). A client\'s smaller server_max_window_bits is honoured.',
+    parse: (a, name) => parseWindowBits(first(a), name),
+  }),
 } satisfies { [K in keyof EndpointSettings]: EndpointDirective<K> };
 
 function model(
@@ -197,6 +221,15 @@ export const modelDirectives: readonly ModelDirective[] = [
     'Proxies whose RemoteIPHeader is believed. Repeatable.', { serverWide: true }),
   model('RemoteIPTrustedProxy', 'RemoteIPTrustedProxy ADDR|CIDR...', 'remoteIp.trustedProxies', 'remoteip', serverAndVhost, list,
     'Same as RemoteIPInternalProxy for wsgate. Repeatable.', { serverWide: true }),
+  model('WebSocketWorkers', 'WebSocketWorkers N|auto', 'processes.workers', 'wsgate', serverOnly, one,
+    'Worker processes that hold the connections and run the handlers (each loads every handler and C plugin, as each Apache child did; a C plugin\'s global state is per worker). A supervisor owns the listeners and the control channel, hands each new connection to the least busy worker and replaces a worker that dies or hangs, so a crashing plugin costs only that worker\'s connections. auto = one per CPU core; 0 = no supervisor: one process serves everything (as before 0.2; a crash ends the service).',
+    { defaultText: 'auto' }),
+  model('WebSocketReloadDeadline', 'WebSocketReloadDeadline SECONDS', 'processes.reloadDeadline', 'wsgate', serverOnly, one,
+    'On a graceful reload (SIGHUP, `wsgate reload`), how long the old workers keep their connections before closing them with 1012 (service restart); new connections go to the new workers at once.',
+    { defaultText: '60' }),
+  model('WebSocketPidFile', 'WebSocketPidFile PATH', 'processes.pidFile', 'wsgate', serverOnly, one,
+    '`serve` writes its process id here (relative to ServerRoot) and removes it on exit; `wsgate reload` reads it. Not Apache\'s PidFile, so pointing wsgate at an httpd.conf never touches Apache\'s.',
+    { defaultText: 'none' }),
   model('WebSocketControlSocket', 'WebSocketControlSocket PATH [MODE]', 'control.socket', 'control', serverOnly, { min: 1, max: 2 },
     'UNIX socket of the control (push) channel, relative to ServerRoot; MODE is octal. A missing directory is created (with its parents) by `serve`, owned by the user running wsgate, mode 0750 (0755 when MODE lets others connect); when it cannot be (e.g. /run/wsgate for a non-root user), the error says what to create, and `check` warns beforehand.', { defaultText: 'none; MODE 0660' }),
   model('WebSocketControlListen', 'WebSocketControlListen [ADDRESS:]PORT', 'control.listen', 'control', serverOnly, one,
@@ -229,6 +262,11 @@ export function spelledName(spec: DirectiveSpec, written: string): string {
 /** The usage line under the name as written (`WebSocketMaxMessageSize BYTES`). */
 export function syntaxAs(spec: DirectiveSpec, name: string): string {
   return name === spec.name ? spec.syntax : name + spec.syntax.slice(spec.name.length);
+}
+
+/** Process settings when the config says nothing (WebSocketWorkers, WebSocketReloadDeadline, WebSocketPidFile). */
+export function defaultProcessConfig(): ProcessConfig {
+  return { workers: 'auto', reloadDeadline: 60, pidFile: undefined };
 }
 
 /** Default per-endpoint settings, from the schema. */

@@ -20,6 +20,7 @@ import { handleUpgrade, type HandshakeContext } from './handshake.js';
 import { Keepalive } from './keepalive.js';
 import { locationName } from '../config/location-match.js';
 import { formatHostPort } from '../config/values.js';
+import { listenOn } from '../listen.js';
 import { Router } from './router.js';
 import { unreachableVhosts } from './vhost-ports.js';
 
@@ -120,37 +121,6 @@ function trustedProxiesOf(config: GatewayConfig): TrustedProxies {
   } catch (err) {
     throw new WsgateError('CONFIG_VALUE', `RemoteIPTrustedProxy: ${(err as Error).message}`);
   }
-}
-
-/** What a user can act on: which address, and why the system refused it. */
-function listenFailure(address: ListenAddress, err: NodeJS.ErrnoException): string {
-  const where = address.host === undefined ? `*:${address.port}` : formatHostPort(address.host, address.port);
-  switch (err.code) {
-    case 'EADDRINUSE':
-      return `${where} is in use by another process (EADDRINUSE)`;
-    case 'EACCES':
-      return `cannot listen on ${where}: permission denied (EACCES; ports below 1024 need root or CAP_NET_BIND_SERVICE)`;
-    case 'EADDRNOTAVAIL':
-      return `cannot listen on ${where}: no network interface of this machine has that address (EADDRNOTAVAIL)`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `cannot listen on ${where}: the host name does not resolve (${err.code})`;
-    default:
-      return `cannot listen on ${where}: ${err.message}`;
-  }
-}
-
-function listenOn(server: Server, address: ListenAddress): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      reject(new WsgateError('IO', listenFailure(address, err), { cause: err, ...(address.loc ? { loc: address.loc } : {}) }));
-    };
-    server.once('error', onError);
-    server.listen({ host: address.host, port: address.port }, () => {
-      server.off('error', onError);
-      resolve(server.address() as AddressInfo);
-    });
-  });
 }
 
 /** Loads the handlers and builds the HTTP side; listens nowhere (see startGateway). */

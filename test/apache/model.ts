@@ -1,6 +1,6 @@
 // Hand-built GatewayConfig values for generator tests (no parser involved).
 import type { EndpointConfig, EndpointSettings, GatewayConfig, VirtualHostConfig } from '../../src/config/model.js';
-import { defaultEndpointSettings } from '../../src/config/schema.js';
+import { defaultEndpointSettings, defaultProcessConfig } from '../../src/config/schema.js';
 
 export const configFile = '/srv/wsgate/wsgate.conf';
 const at = (line: number) => ({ file: configFile, line, column: 1 });
@@ -36,6 +36,7 @@ export function gatewayConfig(endpoints: EndpointConfig[], port = 8080): Gateway
     file: configFile,
     serverRoot: '/srv/wsgate',
     listen: [{ host: '127.0.0.1', port, loc: at(1) }],
+    processes: defaultProcessConfig(),
     logLevel: 'info',
     mainServer: main,
     virtualHosts: vhosts,

@@ -212,7 +212,7 @@ describe('reload', () => {
         { host: '127.0.0.1', port: busy, loc: { file: 'wsgate.conf', line: 3, column: 1 } },
       ];
       await expect(pool.reload(echoSpec(1), { listen })).rejects.toThrow(
-        `reload aborted: wsgate.conf:3: cannot listen on 127.0.0.1:${busy}: EADDRINUSE; generation 1 keeps serving`,
+        `reload aborted: wsgate.conf:3:1: 127.0.0.1:${busy} is in use by another process (EADDRINUSE); generation 1 keeps serving`,
       );
       expect((await client(port).get('/')).status).toBe(200);
     } finally {

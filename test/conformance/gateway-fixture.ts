@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { createLogger } from '../../src/log.js';
 import { startGateway, type RunningGateway } from '../../src/server/gateway.js';
-import { defaultEndpointSettings } from '../../src/config/schema.js';
+import { defaultEndpointSettings, defaultProcessConfig } from '../../src/config/schema.js';
 import type { EndpointConfig, EndpointSettings, GatewayConfig, HandlerSpec, VirtualHostConfig } from '../../src/config/model.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -67,6 +67,7 @@ export function conformanceConfig(common: Partial<EndpointSettings> = {}, option
     file: loc.file,
     serverRoot: here,
     listen: [{ host: '127.0.0.1', port: 0, loc: undefined }],
+    processes: defaultProcessConfig(),
     logLevel: 'error',
     mainServer,
     virtualHosts: [],

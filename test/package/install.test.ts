@@ -165,7 +165,7 @@ describe('the npm package, installed from its tarball', { timeout: 120_000 }, ()
       [
         "import type { Handler, HandlerFactory } from 'wsgate';",
         'const echo: Handler = { onMessage(conn, data, isBinary) { conn.send(data, isBinary); } };',
-        'export const factory: HandlerFactory = (gateway) => ({ onConnect: () => gateway.connections().length < 100 });',
+        'export const factory: HandlerFactory = (gateway) => ({ onConnect: () => gateway.local().length < 100 });',
         'export default echo;',
         '',
       ].join('\n'),

@@ -1,4 +1,5 @@
 // GatewayConfig objects built by hand, so server tests do not depend on the config parser.
+import { defaultProcessConfig } from '../../src/config/schema.js';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -21,6 +22,10 @@ export const defaultSettings: EndpointSettings = {
   allowReservedStatusCodes: false,
   sendQueueLimit: 16 * 1024 * 1024,
   connectionLog: true,
+  compression: false,
+  compressionThreshold: 1024,
+  compressionContextTakeover: false,
+  compressionWindowBits: 15,
 };
 
 export const mainServer: VirtualHostConfig = {
@@ -69,6 +74,7 @@ export function gatewayConfig(endpoints: EndpointConfig[], extra: Partial<Gatewa
     file: resolve(repoRoot, 'test.conf'),
     serverRoot: repoRoot,
     listen: [{ host: '127.0.0.1', port: 0, loc: undefined }],
+    processes: defaultProcessConfig(),
     logLevel: 'info',
     mainServer,
     virtualHosts: vhosts,

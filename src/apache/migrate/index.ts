@@ -1,6 +1,7 @@
 // `wsgate migrate`: reads a whole Apache tree that uses mod_websocket and produces the gateway's
 // config, the Apache files with the mod_websocket blocks replaced by proxy blocks, and a report.
 // Pure apart from reading the tree: the same tree gives the same files.
+import { defaultProcessConfig } from '../../config/schema.js';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Diagnostic, GatewayConfig } from '../../config/model.js';
 import { buildTree, readMainFile } from '../../config/tree.js';
@@ -62,6 +63,7 @@ export function migrateApacheTree(file: string, options: MigrateOptions = {}): M
     file: path,
     serverRoot,
     listen: [{ host: listen.host, port: listen.port, loc: undefined }],
+    processes: defaultProcessConfig(),
     logLevel: 'info',
     mainServer: { isMain: true, addresses: [], serverName: undefined, serverAliases: [], tls: false, loc: undefined },
     virtualHosts: [],
