@@ -188,7 +188,7 @@ export class WorkerPool {
   /** Use startPool. */
   async start(): Promise<void> {
     await this.listenerSet.add(this.options.listen);
-    for (const { bound } of this.listenerSet.list()) this.log.info({ address: formatBound(bound) }, 'listening');
+    for (const { bound } of this.listenerSet.list()) this.log.info({ address: formatBound(bound), workers: this.options.spec.count }, 'listening');
     this.tick = setInterval(() => this.onTick(), this.heartbeatIntervalMs);
     this.tick.unref();
     try {

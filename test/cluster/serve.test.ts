@@ -1,6 +1,7 @@
 // `wsgate serve` with worker processes, as users run it: a real supervisor, real workers, a real C
 // plugin that crashes its worker, the control socket, and graceful reloads by SIGHUP.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -221,6 +222,31 @@ describe('graceful reload (SIGHUP)', () => {
     expect(error!.error).toMatch(/no_such_init/);
     await waitForLog(served, 'reload refused: the running config stays');
     await echoes(await open(`${base}/echo`), 'old generation');
+  });
+
+  it('wsgate reload checks the config, then signals the gateway named by WebSocketPidFile', async () => {
+    const s = site('WebSocketPidFile gateway.pid\n', 2);
+    const { served, base } = await serving(s);
+    const reload = (): { status: number | null; stdout: string; stderr: string } =>
+      spawnSync(process.execPath, [join(repoRoot, 'bin/wsgate.js'), 'reload', '-f', s.conf], { encoding: 'utf8' });
+
+    writeFileSync(s.conf, `${readFileSync(s.conf, 'utf8')}\nMaxMessageSize nonsense\n`);
+    const refused = reload();
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/MaxMessageSize/);
+    expect(refused.stderr).toMatch(/nothing was sent/);
+
+    writeFileSync(s.conf, config(s.socket, 2, 'WebSocketPidFile gateway.pid\n'));
+    const done = reload();
+    expect(done.stderr).toBe('');
+    expect(done.status).toBe(0);
+    expect(done.stdout).toMatch(new RegExp(`SIGHUP to ${served.child.pid}`));
+    await waitForLog(served, 'reloaded: new connections go to the new workers');
+    expect(logLines(served).filter((l) => l.msg === 'reload: reading the config')).toHaveLength(1);
+    await echoes(await open(`${base}/echo`), 'generation 2');
+    served.child.kill('SIGTERM');
+    expect(await served.exit).toBe(0);
+    expect(existsSync(join(s.dir, 'gateway.pid'))).toBe(false);
   });
 
   it('SIGTERM closes every connection on every worker with 1001 and exits 0', async () => {
