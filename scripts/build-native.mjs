@@ -27,6 +27,19 @@ function aprIncludes() {
   return undefined;
 }
 
+/** Apache 2.4's httpd.h (Debian: apache2-dev), for the httpd shim; undefined when not installed. */
+function httpdIncludes() {
+  for (const apxs of ['apxs2', 'apxs']) {
+    const r = spawnSync(apxs, ['-q', 'INCLUDEDIR'], { encoding: 'utf8' });
+    const dir = r.status === 0 ? r.stdout.trim() : '';
+    if (dir && existsSync(join(dir, 'httpd.h'))) return [`-I${dir}`];
+  }
+  for (const dir of ['/usr/include/apache2', '/usr/include/httpd', '/usr/local/apache2/include']) {
+    if (existsSync(join(dir, 'httpd.h'))) return [`-I${dir}`];
+  }
+  return undefined;
+}
+
 function upToDate(output, inputs) {
   if (force || !existsSync(output)) return false;
   const built = statSync(output).mtimeMs;
@@ -35,7 +48,7 @@ function upToDate(output, inputs) {
 
 /** Compiles `sources` into the shared library `output`; true on success. */
 function compile(output, sources, flags) {
-  if (upToDate(output, [...sources, header, fileURLToPath(import.meta.url)])) return true;
+  if (upToDate(output, [...sources, ...(flags.deps ?? []), header, fileURLToPath(import.meta.url)])) return true;
   mkdirSync(dirname(output), { recursive: true });
   const temp = `${output}.${process.pid}.tmp`;
   const args = ['-shared', '-fPIC', '-O2', '-Wall', '-Wextra', `-I${include}`, ...flags.cflags, '-o', temp, ...sources, ...flags.libs];
@@ -50,16 +63,32 @@ function compile(output, sources, flags) {
   return true;
 }
 
-const helperOk = compile(join(buildDir, 'libwsgate_native.so'), [join(root, 'src', 'plugins', 'native', 'wsgate_native.c')], {
+const nativeSrc = join(root, 'src', 'plugins', 'native');
+const helperOk = compile(join(buildDir, 'libwsgate_native.so'), [join(nativeSrc, 'wsgate_native.c')], {
   // -z nodelete: never unmapped, even if koffi drops its handle while plugin threads run.
   cflags: ['-pthread', '-fvisibility=hidden'],
+  deps: [join(nativeSrc, 'httpd_shim.h')],
   libs: [...(process.platform === 'darwin' ? [] : ['-Wl,-z,nodelete', '-ldl']), '-pthread'],
 });
 if (!helperOk) process.exit(1);
 
+// The httpd shim: request() as Apache 2.4's request_rec, and the ap_* functions plugins call.
+// Optional: without httpd.h, request() stays a zeroed stand-in whose first field is the pool.
+const apr = aprIncludes();
+const httpd = httpdIncludes();
+const shim = join(buildDir, 'libwsgate_httpd.so');
+if (apr && httpd) {
+  compile(shim, [join(nativeSrc, 'request_rec.c'), join(nativeSrc, 'httpd_shim.c')], {
+    cflags: ['-fvisibility=hidden', ...httpd, ...apr],
+    libs: [...(process.platform === 'darwin' ? [] : ['-Wl,-z,nodelete']), '-lapr-1', '-laprutil-1'],
+    deps: [join(nativeSrc, 'httpd_shim.h'), join(nativeSrc, 'request_rec.h')],
+  });
+} else {
+  say(`Apache's httpd.h not found (install apache2-dev): ${shim} skipped, plugins get a zeroed stand-in request_rec and no ap_* functions`);
+}
+
 const examples = join(root, 'handlers', 'c');
 compile(join(buildDir, 'plugins', 'echo.so'), [join(examples, 'echo.c')], { cflags: [], libs: [] });
-const apr = aprIncludes();
 if (apr) {
   compile(join(buildDir, 'plugins', 'dumb_increment.so'), [join(examples, 'dumb_increment.c')], { cflags: ['-pthread', ...apr], libs: ['-pthread', '-lapr-1'] });
 } else {

@@ -42,13 +42,15 @@ extern "C" {
 #define WEBSOCKET_SERVER_VERSION_1 1
 #define WEBSOCKET_PLUGIN_VERSION_0 0
 
-/* Apache's request record; wsgate passes a zeroed stand-in whose first field is an APR pool. */
+/* Apache 2.4's request record (include httpd.h for its fields), filled for the handshake; without
+ * the httpd shim a zeroed stand-in whose first field is an APR pool. See handlers/c/README.md. */
 struct request_rec;
 
 typedef struct _WebSocketServer WebSocketServer;
 
 typedef struct request_rec *(CALLBACK *WS_Request)(const WebSocketServer *server);
-/* Case-insensitive request header lookup; first value; NULL when absent; valid for the connection. */
+/* Case-insensitive request header lookup (repeated lines joined with ", "); NULL when absent; valid
+ * for the connection. */
 typedef const char *(CALLBACK *WS_Header_Get)(const WebSocketServer *server, const char *key);
 /* Replaces a response header (both strings copied); only meaningful inside on_connect. */
 typedef void (CALLBACK *WS_Header_Set)(const WebSocketServer *server, const char *key, const char *value);

@@ -55,6 +55,29 @@ export interface PendingConnection<S = unknown> extends Connection<S> {
   setHeader(name: string, value: string): void;
   /** Refuse the connection with this HTTP status (default 403). */
   reject(status?: number, reason?: string): void;
+  /** The opening handshake as received (native plugins' request_rec is built from it). */
+  readonly request?: HandshakeRequest;
+}
+
+/** The handshake request as it reached the gateway. */
+export interface HandshakeRequest {
+  readonly method: string;
+  /** The request target as sent: '/echo?token=1'. */
+  readonly url: string;
+  /** '1.1' */
+  readonly httpVersion: string;
+  /** Header lines as sent: name, value, name, value… (original case and order). */
+  readonly rawHeaders: readonly string[];
+  /** The TCP peer (a proxy, when remoteAddress came from X-Forwarded-For). */
+  readonly peerAddress: string;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** The host the client asked for: X-Forwarded-Host from a trusted proxy, else Host. */
+  readonly host: string | undefined;
+  /** 'https' or 'http', as the client connected (X-Forwarded-Proto from a trusted proxy, or the vhost's SSLEngine). */
+  readonly scheme: string;
+  /** ServerName of the virtual host that took the request. */
+  readonly serverName: string | undefined;
 }
 
 export interface ConnectionFilter {

@@ -19,7 +19,7 @@ import {
 } from '../protocol/index.js';
 import type { ProtocolVersion } from '../protocol/types.js';
 import { logRefusal } from './access-log.js';
-import { resolveClientAddress, type TrustedProxies } from './client-address.js';
+import { resolveClientAddress, unmapIPv4, type TrustedProxies } from './client-address.js';
 import { ConnectionState, WsConnection, type ConnectionHost } from './connection.js';
 import type { EndpointRuntime } from './endpoint.js';
 import { requestedId } from '../registry/ids.js';
@@ -168,6 +168,18 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
       location: endpointRuntime.info.location,
       protocols,
       origin,
+      request: {
+        method: req.method ?? 'GET',
+        url: req.url ?? path,
+        httpVersion: req.httpVersion,
+        rawHeaders: req.rawHeaders,
+        peerAddress: unmapIPv4(socket.remoteAddress ?? ''),
+        localAddress: unmapIPv4(socket.localAddress ?? ''),
+        localPort: socket.localPort ?? 0,
+        host: effectiveHost,
+        scheme,
+        serverName: endpoint.vhost.serverName,
+      },
       endpoint: endpointRuntime,
       host: ctx.host,
       baseLog: ctx.log,
@@ -211,7 +223,8 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
         rest = after;
       }
     } else {
-      socket.write(hybiResponse(accept!, chosen, conn.responseHeaders));
+      // Sec-WebSocket-Extensions (permessage-deflate) is decided here, once the handler accepted.
+      socket.write(hybiResponse(accept!, chosen, [...conn.responseHeaders, ...conn.acceptExtensions()]));
     }
     ctx.pending.delete(socket);
     socket.setNoDelay(true);

@@ -15,6 +15,11 @@ export class FakeConnection {
   state: unknown = undefined;
   open = true;
   readonly log = pino({ level: 'silent' });
+  readonly path = '/fake';
+  readonly query = new URLSearchParams();
+  readonly remoteAddress = '127.0.0.1';
+  readonly remotePort = 1;
+  readonly connectedAt = new Date();
 
   constructor(
     readonly headers: IncomingHttpHeaders = { host: '127.0.0.1:1' },

@@ -22,13 +22,16 @@ export function buildNative(): void {
   if (r.status !== 0) throw new Error(`build-native failed: ${r.stderr}`);
 }
 
+/** Include flags for a plugin built against Debian's Apache 2.4 headers (apache2-dev). */
+export const HTTPD_CFLAGS = ['-I/usr/include/apache2', '-I/usr/include/apr-1.0'];
+
 /** Compiles test/fixtures/plugins/NAME.c into a temp dir; returns the .so path. */
-export function compileFixture(name: string): string {
+export function compileFixture(name: string, cflags: readonly string[] = []): string {
   mkdirSync(outDir, { recursive: true });
   const out = join(outDir, `${name}.so`);
   // Written aside and renamed: an earlier test file in this process may still have `out` mapped.
   const temp = `${out}.${Date.now()}.tmp`;
-  const r = spawnSync('cc', ['-shared', '-fPIC', '-pthread', '-Wall', '-Wextra', '-Werror', `-I${include}`, '-o', temp, join(fixtures, `${name}.c`)], {
+  const r = spawnSync('cc', ['-shared', '-fPIC', '-pthread', '-Wall', '-Wextra', '-Werror', `-I${include}`, ...cflags, '-o', temp, join(fixtures, `${name}.c`)], {
     encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`cc ${name}.c failed: ${r.stderr}`);

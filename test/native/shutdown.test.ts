@@ -91,12 +91,12 @@ test.skipIf(!built)('process.exit while plugin threads are sending: exit 0, no c
   }
 });
 
-test.skipIf(!built)('without libapr-1 request() is NULL and the gateway says why, once', { timeout: 20_000 }, async () => {
+test.skipIf(!built)('without libapr-1 request() is NULL and the gateway says why, once per worker process', { timeout: 20_000 }, async () => {
   const probe = compileFixture('probe');
   const dir = mkdtempSync(join(tmpdir(), 'wsgate-noapr-'));
   const conf = join(dir, 'noapr.conf');
   const increment = ['<Location /increment>', 'SetHandler websocket-handler', `WebSocketHandler ${examplePlugin('dumb_increment')} dumb_increment_init`, '</Location>'];
-  writeFileSync(conf, ['Listen 127.0.0.1:0', ...['/a', '/b'].flatMap((l) => [`<Location ${l}>`, 'SetHandler websocket-handler', `WebSocketHandler ${probe} probe_init`, '</Location>']), ...increment, ''].join('\n'));
+  writeFileSync(conf, ['Listen 127.0.0.1:0', 'WebSocketWorkers 1', ...['/a', '/b'].flatMap((l) => [`<Location ${l}>`, 'SetHandler websocket-handler', `WebSocketHandler ${probe} probe_init`, '</Location>']), ...increment, ''].join('\n'));
   const served = await serveUntilListening(['-f', conf], { ...process.env, WSGATE_NATIVE_NO_APR: '1' });
   try {
     const answer = await handshake(`ws://127.0.0.1:${served.port}/a`);

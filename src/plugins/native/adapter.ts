@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { WsgateError } from '../../errors.js';
 import type { Connection, Handler, PendingConnection } from '../types.js';
 import { toNumber, type NativeLibrary, type NativePointer } from './ffi.js';
+import { apacheLevelOf } from './log-levels.js';
 import { NativeConnection } from './connection.js';
 import type { Pump } from './pump.js';
 
@@ -19,14 +20,55 @@ export interface NativeHandlerOptions {
   name: string;
 }
 
-/** Request headers as the helper expects them: name NUL value NUL ... (latin1, as node read them). */
-function encodeHeaders(headers: IncomingHttpHeaders): Buffer {
-  let text = '';
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    text += `${name}\0${Array.isArray(value) ? (value[0] ?? '') : value}\0`;
+/** Request headers as the helper expects them: name NUL value NUL ... (latin1, as node read them).
+ *  As Apache's headers_in: one entry per name, repeated lines joined with ", ", the first line's
+ *  spelling and position (from the raw lines when the gateway passes them). */
+function encodeHeaders(headers: IncomingHttpHeaders, raw: readonly string[] | undefined): Buffer {
+  const merged = new Map<string, [string, string]>();
+  const add = (name: string, value: string): void => {
+    const key = name.toLowerCase();
+    const seen = merged.get(key);
+    if (seen) seen[1] += `, ${value}`;
+    else merged.set(key, [name, value]);
+  };
+  if (raw !== undefined) {
+    for (let i = 0; i + 1 < raw.length; i += 2) add(raw[i]!, raw[i + 1]!);
+  } else {
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined) continue;
+      for (const one of Array.isArray(value) ? value : [value]) add(name, one);
+    }
   }
+  let text = '';
+  for (const [name, value] of merged.values()) text += `${name}\0${value}\0`;
   return Buffer.from(text, 'latin1');
+}
+
+function queryString(query: URLSearchParams): string {
+  const text = query.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+/** The request facts of httpd_shim.h (WSG_FACT_*), in order, NUL-terminated each. Without the
+ *  gateway's HandshakeRequest (older callers, test doubles) they are rebuilt from the connection. */
+function encodeFacts(conn: PendingConnection, logLevel: string): Buffer {
+  const req = conn.request;
+  const facts = [
+    req?.method ?? 'GET',
+    req?.url ?? `${conn.path}${queryString(conn.query)}`,
+    req?.httpVersion ?? '1.1',
+    req ? (req.host ?? '') : (conn.headers.host ?? ''),
+    conn.remoteAddress,
+    req?.peerAddress ?? conn.remoteAddress,
+    String(conn.remotePort),
+    req?.localAddress ?? '',
+    String(req?.localPort ?? 0),
+    req?.serverName ?? '',
+    req?.scheme === 'https' ? 'on' : '',
+    String(conn.connectedAt.getTime() * 1000),
+    String(apacheLevelOf(logLevel)),
+  ];
+  return Buffer.from(facts.map((f) => `${f}\0`).join(''), 'latin1');
 }
 
 function encodeProtocols(protocols: readonly string[]): Buffer {
@@ -61,16 +103,21 @@ export class NativeHandler implements Handler<NativeConnection> {
   onConnect(conn: PendingConnection<NativeConnection>): NativeConnection | false {
     const { lib, pump, plugin, queueCap, name } = this.options;
     if (this.destroyed) return false;
-    const headers = encodeHeaders(conn.headers);
+    const headers = encodeHeaders(conn.headers, conn.request?.rawHeaders);
     const protocols = encodeProtocols(conn.protocols);
+    // The endpoint's level: conn.log would create a child logger for every connection.
+    const facts = encodeFacts(conn, this.options.log.level);
     const native = new NativeConnection(lib, pump, conn, name);
-    const pointer = lib.connNew(plugin, native.token, headers, headers.length, protocols, protocols.length, queueCap);
+    const pointer = lib.connNew(plugin, native.token, headers, headers.length, protocols, protocols.length, facts, facts.length, queueCap);
     if (pointer === null) {
       native.free();
       throw new WsgateError('HANDLER_FAILED', 'out of memory creating the native connection', { status: 500 });
     }
     native.bind(pointer);
-    if (lib.connConnect(pointer) === 0) {
+    const accepted = lib.connConnect(pointer) !== 0;
+    // What on_connect logged (ap_log_rerror…) is written now, before the 101 or the 403.
+    pump.drainAll();
+    if (!accepted) {
       native.free(); // declined: headers it set are dropped, no on_disconnect (as the original)
       return false;
     }

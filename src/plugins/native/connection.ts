@@ -3,7 +3,8 @@ import type { Connection } from '../types.js';
 import { pluginClose } from './close-payload.js';
 import type { NativeLibrary, NativePointer } from './ffi.js';
 import type { Pump } from './pump.js';
-import { RecordType, type RecordTarget } from './records.js';
+import { pinoLevelOf } from './log-levels.js';
+import { RecordType, type PluginLogLine, type RecordTarget } from './records.js';
 
 export enum NativeConnectionState {
   /** on_connect accepted; the 101 may not be written yet, so plugin sends wait in C. */
@@ -122,6 +123,12 @@ export class NativeConnection implements RecordTarget {
         // CLOSE (the helper queues any type the ABI does not know as CLOSE).
         this.closeWith(payload);
     }
+  }
+
+  /** An ap_log_rerror/ap_log_cerror/… line of the plugin, on the connection's logger. */
+  pluginLog(line: PluginLogLine): void {
+    const fields = line.source === '' ? { plugin: this.plugin } : { plugin: this.plugin, source: line.source };
+    this.conn.log[pinoLevelOf(line.level)](fields, line.text);
   }
 
   /** The plugin's close payload as the close frame, or the valid close closest to it. */

@@ -15,10 +15,24 @@ export interface NativeLibrary {
   readonly wakeFd: number;
   /** Why plugins get request() == NULL; '' when libapr-1 is loaded. */
   readonly aprUnavailable: string;
+  /** Why request() is the zeroed stand-in and ap_* are missing; '' when the httpd shim is loaded. */
+  readonly httpdUnavailable: string;
+  /** Whether the process defines this symbol (the helper, the shim, libapr-1, libc, …). */
+  symbolDefined(name: string): number;
   liveConnections(): number | bigint;
   pluginLoad(path: string, init: string, kind: number[], error: Buffer, size: number): NativePointer;
   pluginDestroy(plugin: NativePointer): void;
-  connNew(plugin: NativePointer, token: number, headers: Buffer, headersSize: number, protocols: Buffer, protocolsSize: number, queueCap: number): NativePointer;
+  connNew(
+    plugin: NativePointer,
+    token: number,
+    headers: Buffer,
+    headersSize: number,
+    protocols: Buffer,
+    protocolsSize: number,
+    facts: Buffer,
+    factsSize: number,
+    queueCap: number,
+  ): NativePointer;
   connConnect(conn: NativePointer): number;
   connResponse(conn: NativePointer, out: Buffer, cap: number): number | bigint;
   connMessage(conn: NativePointer, type: number, data: Buffer | null, size: number, out: Buffer, cap: number): number | bigint;
@@ -30,6 +44,7 @@ export interface NativeLibrary {
 }
 
 const HELPER_NAME = 'libwsgate_native.so';
+const HTTPD_SHIM_NAME = 'libwsgate_httpd.so';
 
 /** build/ at the package root: three levels up from src/plugins/native and dist/plugins/native. */
 export function helperPath(): string {
@@ -37,6 +52,16 @@ export function helperPath(): string {
   if (override) return override;
   const root = dirname(dirname(dirname(dirname(fileURLToPath(import.meta.url)))));
   return join(root, 'build', HELPER_NAME);
+}
+
+/** The httpd shim, next to the helper (WSGATE_HTTPD_SHIM overrides; '' disables it). */
+export function httpdShimPath(): string {
+  return process.env.WSGATE_HTTPD_SHIM ?? join(dirname(helperPath()), HTTPD_SHIM_NAME);
+}
+
+function cString(buf: Buffer): string {
+  const end = buf.indexOf(0);
+  return buf.toString('utf8', 0, end < 0 ? buf.length : end);
 }
 
 let loaded: NativeLibrary | WsgateError | undefined;
@@ -48,13 +73,15 @@ function bind(path: string): NativeLibrary {
   const lib = koffi.load(path);
   helperHandle = lib;
   // wsg_setup: the wake pipe's read end (or -1); `message` receives why APR is unavailable.
-  const setup = lib.func('int wsg_setup(uint8_t *message, size_t size)');
+  const setup = lib.func('int wsg_setup(const char *httpd_shim, uint8_t *message, size_t size)');
+  const httpdStatus = lib.func('int wsg_httpd_status(uint8_t *message, size_t size)');
   const functions = {
     liveConnections: lib.func('int64_t wsg_live_connections(void)'),
     pluginLoad: lib.func('void *wsg_plugin_load(const char *path, const char *init, _Out_ int *kind, uint8_t *error, size_t size)'),
     pluginDestroy: lib.func('void wsg_plugin_destroy(void *plugin)'),
+    symbolDefined: lib.func('int wsg_symbol_defined(const char *name)'),
     connNew: lib.func(
-      'void *wsg_conn_new(void *plugin, uint32_t token, const uint8_t *headers, size_t headers_size, const uint8_t *protocols, size_t protocols_size, size_t cap)',
+      'void *wsg_conn_new(void *plugin, uint32_t token, const uint8_t *headers, size_t headers_size, const uint8_t *protocols, size_t protocols_size, const uint8_t *facts, size_t facts_size, size_t cap)',
     ),
     connConnect: lib.func('int wsg_conn_connect(void *conn)'),
     connResponse: lib.func('size_t wsg_conn_response(void *conn, uint8_t *out, size_t cap)'),
@@ -65,13 +92,15 @@ function bind(path: string): NativeLibrary {
     connDisconnect: lib.func('int wsg_conn_disconnect(void *conn)'),
     connFree: lib.func('void wsg_conn_free(void *conn)'),
   };
-  // Before any plugin is opened: libapr-1 must be global so plugins' apr_* symbols resolve.
+  // Before any plugin is opened: libapr-1 and the httpd shim must be global so plugins' apr_* and
+  // ap_* symbols resolve.
   const message = Buffer.alloc(512);
-  const wakeFd = setup(message, message.length) as number;
-  const end = message.indexOf(0);
-  const aprUnavailable = message.toString('utf8', 0, end < 0 ? message.length : end);
+  const wakeFd = setup(httpdShimPath(), message, message.length) as number;
+  const aprUnavailable = cString(message);
   if (wakeFd < 0) throw new Error(aprUnavailable);
-  return { path, wakeFd, aprUnavailable, ...functions } as NativeLibrary;
+  message.fill(0);
+  const httpdUnavailable = httpdStatus(message, message.length) === 1 ? '' : cString(message);
+  return { path, wakeFd, aprUnavailable, httpdUnavailable, ...functions } as NativeLibrary;
 }
 
 /** The helper library, loaded once; a WsgateError (PLUGIN_LOAD) says why it is unavailable. */

@@ -4,6 +4,7 @@ import { WsgateError } from '../../errors.js';
 import type { EndpointInfo, Handler } from '../types.js';
 import { NativeHandler } from './adapter.js';
 import { nativeLibrary, type NativeLibrary } from './ffi.js';
+import { pinoLevelOf } from './log-levels.js';
 import { loadPlugin } from './plugin.js';
 import { Pump } from './pump.js';
 
@@ -32,9 +33,16 @@ export async function loadNativeHandler(spec: NativeSpec, endpoint: EndpointInfo
   const rt = runtime(lib);
   const loaded = loadPlugin(spec);
   if (loaded instanceof WsgateError) throw loaded;
-  if (lib.aprUnavailable !== '' && !rt.aprReported) {
+  if (!rt.aprReported) {
     rt.aprReported = true;
-    endpoint.log.warn(`native plugins get request() == NULL: ${lib.aprUnavailable} (install libapr1)`);
+    if (lib.aprUnavailable !== '') endpoint.log.warn(`native plugins get request() == NULL: ${lib.aprUnavailable} (install libapr1)`);
+    else if (lib.httpdUnavailable !== '') {
+      endpoint.log.warn(
+        `native plugins get a zeroed stand-in request_rec (only r->pool is set) and no ap_* functions: ${lib.httpdUnavailable} (install apache2-dev and run \`npm run build\`)`,
+      );
+    }
+    // ap_log_error(…, NULL, …) and lines from a plugin thread after its connection ended.
+    rt.pump.orphanLog ??= (line) => endpoint.log[pinoLevelOf(line.level)]({ nativePlugin: true, source: line.source || undefined }, line.text);
   }
   return new NativeHandler({
     lib,

@@ -5,7 +5,7 @@
 // plugin threads never keep Node alive, and it is closed on exit.
 import { Socket } from 'node:net';
 import { toNumber, type NativeLibrary, type NativePointer } from './ffi.js';
-import { dispatchRecords, type RecordTarget } from './records.js';
+import { dispatchRecords, type OrphanLog, type RecordTarget } from './records.js';
 
 const SCRATCH_SIZE = 64 * 1024;
 /** Drain calls per wake-up before yielding to the event loop (a plugin may send without pause). */
@@ -27,6 +27,9 @@ export class Pump {
   private pendingDisconnects = 0;
   private continuation: NodeJS.Immediate | undefined;
   private readonly lookup = (token: number): RecordTarget | undefined => this.targets.get(token);
+  /** Where plugins' log lines without a live connection go (set by the first endpoint). */
+  orphanLog: OrphanLog | undefined;
+  private readonly orphan: OrphanLog = (line) => this.orphanLog?.(line);
 
   constructor(
     private readonly lib: NativeLibrary,
@@ -119,10 +122,10 @@ export class Pump {
         result = toNumber(this.lib.drain(conn, own, own.length));
         more = result >= MORE;
         const used = more ? result - MORE : result;
-        if (used > 0) dispatchRecords(own, used, true, this.lookup);
+        if (used > 0) dispatchRecords(own, used, true, this.lookup, this.orphan);
       } else {
         more = result >= MORE;
-        dispatchRecords(this.scratch, more ? result - MORE : result, false, this.lookup);
+        dispatchRecords(this.scratch, more ? result - MORE : result, false, this.lookup, this.orphan);
       }
       if (!more) return false;
       if (round >= rounds) return true;

@@ -10,6 +10,27 @@ export enum RecordType {
   Overflow = 0x1000,
   /** on_disconnect returned: the C connection may be freed. */
   Disconnected = 0x1001,
+  /** A plugin's ap_log_* line: u8 Apache level, source NUL, text. */
+  Log = 0x1002,
+}
+
+/** One ap_log_* line of a plugin. */
+export interface PluginLogLine {
+  /** Apache's level: APLOG_EMERG 0 … APLOG_DEBUG 7, APLOG_TRACE1-8 8-15. */
+  level: number;
+  /** 'file.c(42)' from APLOG_MARK; '' when unknown. */
+  source: string;
+  text: string;
+}
+
+export function parseLogRecord(payload: Buffer): PluginLogLine {
+  const end = payload.indexOf(0, 1);
+  const sourceEnd = end < 0 ? payload.length : end;
+  return {
+    level: payload.length > 0 ? payload[0]! : 6,
+    source: payload.toString('utf8', 1, sourceEnd),
+    text: end < 0 ? '' : payload.toString('utf8', end + 1),
+  };
 }
 
 export const RECORD_HEADER_SIZE = 12;
@@ -19,14 +40,17 @@ export interface RecordTarget {
   /** `payload` is owned by the receiver (never reused). */
   deliver(type: RecordType, payload: Buffer): void;
   disconnected(): void;
+  pluginLog(line: PluginLogLine): void;
 }
 
 export type TargetLookup = (token: number) => RecordTarget | undefined;
+/** Log lines of no live connection (ap_log_error with a NULL server, a thread after disconnect). */
+export type OrphanLog = (line: PluginLogLine) => void;
 
 /** Dispatches the records in `buf[0, used)`. With `owned`, payloads are views of buf (not reused by
  *  the caller); otherwise buf is the reused scratch buffer, and the batch is copied out once so that
  *  its payloads can be views of the copy (one allocation and copy per batch, not per message). */
-export function dispatchRecords(scratch: Buffer, used: number, owned: boolean, lookup: TargetLookup): void {
+export function dispatchRecords(scratch: Buffer, used: number, owned: boolean, lookup: TargetLookup, orphanLog?: OrphanLog): void {
   const buf = owned ? scratch : Buffer.from(scratch.subarray(0, used));
   let at = 0;
   while (at + RECORD_HEADER_SIZE <= used) {
@@ -36,6 +60,12 @@ export function dispatchRecords(scratch: Buffer, used: number, owned: boolean, l
     const start = at + RECORD_HEADER_SIZE;
     at = start + length;
     const target = lookup(token);
+    if (type === RecordType.Log) {
+      const line = parseLogRecord(buf.subarray(start, at));
+      if (target !== undefined) target.pluginLog(line);
+      else orphanLog?.(line);
+      continue;
+    }
     if (target === undefined) continue;
     if (type === RecordType.Disconnected) {
       target.disconnected();

@@ -19,11 +19,13 @@
 #include <unistd.h>
 
 #include "websocket_plugin.h"
+#include "httpd_shim.h"
 
 #define WSG_API __attribute__((visibility("default")))
 
 /* Records handed to JS besides the plugin's own message types. */
-enum { WSG_RECORD_OVERFLOW = 0x1000, WSG_RECORD_DISCONNECTED = 0x1001 };
+/* WSG_RECORD_LOG: a plugin's ap_log_* line: u8 level, source NUL, text. */
+enum { WSG_RECORD_OVERFLOW = 0x1000, WSG_RECORD_DISCONNECTED = 0x1001, WSG_RECORD_LOG = 0x1002 };
 enum { WSG_RECORD_HEADER = 12 }; /* u32 token, u32 type, u32 length (little-endian host) */
 /* Bytes of a plugin's close payload that are queued: the 125 a close frame may carry, plus one that
  * says the payload was longer and whether the reason's cut falls inside a UTF-8 sequence. */
@@ -80,6 +82,7 @@ typedef struct wsg_conn {
   void *priv;
   string_list headers;   /* key, value, key, value ... */
   string_list protocols;
+  string_list facts;     /* WSG_FACT_COUNT strings for the request_rec (httpd_shim.h) */
   char **response;       /* key, value, ... (malloc'd) */
   size_t response_count;
   char *chosen_protocol;
@@ -89,13 +92,25 @@ typedef struct wsg_conn {
   int in_ready;
   struct wsg_conn *done_next;
   void *pool;
-  void *fake_request;
+  void *request;      /* what request() returns */
+  void *fake_request; /* the stand-in's malloc'd block, when that is what request() returns */
 } wsg_conn;
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static wsg_conn *g_ready_head, *g_ready_tail;
 static wsg_conn *g_done_head, *g_done_tail;
 static int g_signaled;
+/* Plugins' log lines (any thread), handed to JS before anything else on the next drain. */
+typedef struct log_item {
+  struct log_item *next;
+  uint32_t token;
+  uint32_t len;
+  unsigned char data[];
+} log_item;
+static log_item *g_log_head, *g_log_tail;
+static size_t g_log_bytes;
+/* A plugin logging in a loop faster than Node drains cannot grow memory without bound. */
+enum { LOG_QUEUE_CAP = 1 << 20 };
 static int g_wake_read = -1, g_wake_write = -1;
 static int64_t g_live_conns;
 /* The connection whose on_message runs on this thread: its sends are drained right after the
@@ -109,8 +124,12 @@ typedef void (*apr_pool_destroy_fn)(void *pool);
 static apr_pool_create_ex_fn g_pool_create;
 static apr_pool_destroy_fn g_pool_destroy;
 static char g_apr_error[256];
-/* A zeroed stand-in for Apache's request_rec; plugins read only its first field (pool). */
+/* Without the httpd shim: a zeroed stand-in for Apache's request_rec whose first field is the pool. */
 enum { FAKE_REQUEST_SIZE = 2048 };
+/* The httpd shim (built where Apache's httpd.h is installed): a real request_rec and ap_*. */
+static wsg_httpd_request_fn g_httpd_request;
+static wsg_httpd_response_fn g_httpd_response;
+static char g_httpd_error[512];
 
 static void load_apr(void) {
   /* Lets an operator (and the tests) run plugins as on a host without libapr-1. */
@@ -141,7 +160,52 @@ static void load_apr(void) {
 
 /* Once per process: wake pipe and APR. Returns the pipe's read end; `message` gets why APR is
  * unavailable (empty when it is available). */
-WSG_API int wsg_setup(char *message, size_t message_size) {
+static void log_sink(uint32_t token, int level, const char *source, const char *text);
+
+/* After APR: the shim's ap_* must be global before the first plugin is opened. */
+static void load_httpd_shim(const char *path) {
+  if (!g_pool_create) {
+    snprintf(g_httpd_error, sizeof g_httpd_error, "%s", g_apr_error);
+    return;
+  }
+  if (!path || !*path) {
+    snprintf(g_httpd_error, sizeof g_httpd_error, "the httpd shim is disabled (WSGATE_HTTPD_SHIM is empty)");
+    return;
+  }
+  if (access(path, F_OK) != 0) {
+    snprintf(g_httpd_error, sizeof g_httpd_error, "wsgate was built without Apache's httpd.h (%s is missing)", path);
+    return;
+  }
+  void *shim = dlopen(path, RTLD_NOW | RTLD_GLOBAL | RTLD_NODELETE);
+  if (!shim) {
+    snprintf(g_httpd_error, sizeof g_httpd_error, "%s", dlerror());
+    return;
+  }
+  wsg_httpd_bind_fn bind = (wsg_httpd_bind_fn)dlsym(shim, "wsg_httpd_bind");
+  wsg_httpd_request_fn request = (wsg_httpd_request_fn)dlsym(shim, "wsg_httpd_request");
+  wsg_httpd_response_fn response = (wsg_httpd_response_fn)dlsym(shim, "wsg_httpd_response");
+  if (!bind || !request || !response) {
+    snprintf(g_httpd_error, sizeof g_httpd_error, "%s lacks wsg_httpd_bind/wsg_httpd_request/wsg_httpd_response", path);
+    return;
+  }
+  bind(log_sink);
+  g_httpd_request = request;
+  g_httpd_response = response;
+}
+
+/* Whether request() returns a real request_rec; `message` gets why not. */
+WSG_API int wsg_httpd_status(char *message, size_t message_size) {
+  pthread_mutex_lock(&g_lock);
+  int ok = g_httpd_request != NULL;
+  if (message && message_size) snprintf(message, message_size, "%s", ok ? "" : g_httpd_error);
+  pthread_mutex_unlock(&g_lock);
+  return ok;
+}
+
+/* Whether the process defines `name` (plugins' undefined symbols, for `wsgate check`). */
+WSG_API int wsg_symbol_defined(const char *name) { return dlsym(RTLD_DEFAULT, name) != NULL; }
+
+WSG_API int wsg_setup(const char *httpd_shim, char *message, size_t message_size) {
   pthread_mutex_lock(&g_lock);
   if (g_wake_read < 0) {
     /* Pin this library too (besides -z nodelete at link time, which not every linker has). */
@@ -156,6 +220,7 @@ WSG_API int wsg_setup(char *message, size_t message_size) {
       g_wake_read = fds[0];
       g_wake_write = fds[1];
       load_apr();
+      load_httpd_shim(httpd_shim);
     } else {
       snprintf(g_apr_error, sizeof g_apr_error, "pipe: %s", strerror(errno));
     }
@@ -181,7 +246,7 @@ static void wake(void) {
 
 /* With g_lock held. Returns 1 when the caller must wake Node after unlocking. */
 static int signal_locked(void) {
-  if (g_signaled || (!g_ready_head && !g_done_head)) return 0;
+  if (g_signaled || (!g_ready_head && !g_done_head && !g_log_head)) return 0;
   g_signaled = 1;
   return 1;
 }
@@ -222,22 +287,66 @@ static void remove_ready_locked(wsg_conn *c) {
 /* ---- the server functions the plugin calls ---- */
 static wsg_conn *conn_of(const WebSocketServer *server) { return (wsg_conn *)server; }
 
-static struct request_rec *srv_request(const WebSocketServer *server) {
-  wsg_conn *c = conn_of(server);
-  if (!server || !g_pool_create) return NULL;
+static void log_sink(uint32_t token, int level, const char *source, const char *text) {
+  size_t source_len = strlen(source), text_len = strlen(text);
+  size_t len = 1 + source_len + 1 + text_len;
+  log_item *it = malloc(sizeof *it + len);
+  if (!it) return;
+  it->next = NULL;
+  it->token = token;
+  it->len = (uint32_t)len;
+  it->data[0] = (unsigned char)(level < 0 ? 0 : level > 255 ? 255 : level);
+  memcpy(it->data + 1, source, source_len + 1);
+  memcpy(it->data + 2 + source_len, text, text_len);
   pthread_mutex_lock(&g_lock);
-  if (!c->fake_request) {
-    void *pool = NULL;
-    void *req = calloc(1, FAKE_REQUEST_SIZE);
-    if (req && g_pool_create(&pool, NULL, NULL, NULL) == 0 && pool) {
+  if (g_log_bytes + len > LOG_QUEUE_CAP) {
+    pthread_mutex_unlock(&g_lock);
+    free(it);
+    return;
+  }
+  g_log_bytes += len;
+  if (g_log_tail) g_log_tail->next = it; else g_log_head = it;
+  g_log_tail = it;
+  int need_wake = signal_locked();
+  pthread_mutex_unlock(&g_lock);
+  if (need_wake) wake();
+}
+
+/* With g_lock held: the connection's request_rec, built on first use from its own APR pool
+ * (destroyed in wsg_conn_free): Apache 2.4's by the shim, else the zeroed stand-in. */
+static void *request_locked(wsg_conn *c) {
+  if (c->request) return c->request;
+  void *pool = NULL;
+  if (g_pool_create(&pool, NULL, NULL, NULL) != 0 || !pool) return NULL;
+  void *req = NULL;
+  if (g_httpd_request && c->facts.count >= WSG_FACT_COUNT) {
+    wsg_request_input in = {
+      .facts = (const char *const *)c->facts.items,
+      .headers = (const char *const *)c->headers.items,
+      .header_count = c->headers.count,
+      .token = c->token,
+    };
+    req = g_httpd_request(pool, &in);
+  } else {
+    req = calloc(1, FAKE_REQUEST_SIZE);
+    if (req) {
       *(void **)req = pool;
-      c->pool = pool;
       c->fake_request = req;
-    } else {
-      free(req);
     }
   }
-  void *req = c->fake_request;
+  if (!req) {
+    g_pool_destroy(pool);
+    return NULL;
+  }
+  c->pool = pool;
+  c->request = req;
+  return req;
+}
+
+static struct request_rec *srv_request(const WebSocketServer *server) {
+  if (!server || !g_pool_create) return NULL;
+  pthread_mutex_lock(&g_lock);
+  void *req = request_locked(conn_of(server));
   pthread_mutex_unlock(&g_lock);
   return (struct request_rec *)req;
 }
@@ -250,19 +359,16 @@ static const char *srv_header_get(const WebSocketServer *server, const char *key
   return NULL;
 }
 
-static void srv_header_set(const WebSocketServer *server, const char *key, const char *value) {
-  if (!server || !key || !value) return;
-  wsg_conn *c = conn_of(server);
+/* With g_lock held: replaces (case-insensitively) or adds a response header. */
+static void response_set_locked(wsg_conn *c, const char *key, const char *value) {
   char *k = strdup(key), *v = strdup(value);
   if (!k || !v) { free(k); free(v); return; }
-  pthread_mutex_lock(&g_lock);
   for (size_t i = 0; i < c->response_count; i += 2) {
     if (strcasecmp(c->response[i], key) == 0) {
       free(c->response[i]);
       free(c->response[i + 1]);
       c->response[i] = k;
       c->response[i + 1] = v;
-      pthread_mutex_unlock(&g_lock);
       return;
     }
   }
@@ -275,8 +381,16 @@ static void srv_header_set(const WebSocketServer *server, const char *key, const
     free(k);
     free(v);
   }
+}
+
+static void srv_header_set(const WebSocketServer *server, const char *key, const char *value) {
+  if (!server || !key || !value) return;
+  pthread_mutex_lock(&g_lock);
+  response_set_locked(conn_of(server), key, value);
   pthread_mutex_unlock(&g_lock);
 }
+
+static void response_sink(void *ctx, const char *key, const char *value) { response_set_locked(ctx, key, value); }
 
 static size_t srv_protocol_count(const WebSocketServer *server) {
   return server ? conn_of(server)->protocols.count : 0;
@@ -431,7 +545,8 @@ static void free_strings(string_list *l) {
 }
 
 WSG_API wsg_conn *wsg_conn_new(wsg_plugin *plugin, uint32_t token, const unsigned char *headers, size_t headers_size,
-                               const unsigned char *protocols, size_t protocols_size, size_t queue_cap) {
+                               const unsigned char *protocols, size_t protocols_size, const unsigned char *facts,
+                               size_t facts_size, size_t queue_cap) {
   wsg_conn *c = calloc(1, sizeof *c);
   if (!c) return NULL;
   c->server.size = sizeof(WebSocketServer);
@@ -451,9 +566,11 @@ WSG_API wsg_conn *wsg_conn_new(wsg_plugin *plugin, uint32_t token, const unsigne
   c->queue_cap = queue_cap;
   /* headers block ends with a NUL; drop the final empty item */
   if (parse_strings(&c->headers, headers, headers_size, 0) != 0 ||
-      parse_strings(&c->protocols, protocols, protocols_size, 1) != 0) {
+      parse_strings(&c->protocols, protocols, protocols_size, 1) != 0 ||
+      parse_strings(&c->facts, facts, facts_size, 0) != 0) {
     free_strings(&c->headers);
     free_strings(&c->protocols);
+    free_strings(&c->facts);
     free(c);
     return NULL;
   }
@@ -473,6 +590,8 @@ WSG_API int wsg_conn_connect(wsg_conn *c) {
   if (accepted) {
     c->priv = priv;
     if (c->state == CONN_CONNECTING) c->state = CONN_OPEN;
+    /* What the plugin put in r->headers_out / err_headers_out goes on the 101 too, as in Apache. */
+    if (c->request && c->request != c->fake_request) g_httpd_response(c->request, response_sink, c);
   } else {
     c->state = CONN_DECLINED;
     discard_queue_locked(c);
@@ -549,13 +668,23 @@ WSG_API int64_t wsg_drain(wsg_conn *c, unsigned char *out, size_t cap) {
      * now. Not for -N: JS drains that record at once into a buffer of its own. */
     if (need && used) need_wake = make_ready_locked(c);
   } else {
-    while (g_done_head && used + WSG_RECORD_HEADER <= cap) {
+    /* Log lines first: one from on_disconnect must reach JS before the connection is freed. */
+    while (g_log_head && used + WSG_RECORD_HEADER + g_log_head->len <= cap) {
+      log_item *l = g_log_head;
+      put_record(out, &used, l->token, WSG_RECORD_LOG, l->data, l->len);
+      g_log_head = l->next;
+      if (!g_log_head) g_log_tail = NULL;
+      g_log_bytes -= l->len;
+      free(l);
+    }
+    if (g_log_head) need = WSG_RECORD_HEADER + g_log_head->len;
+    while (!need && g_done_head && used + WSG_RECORD_HEADER <= cap) {
       wsg_conn *d = g_done_head;
       put_record(out, &used, d->token, WSG_RECORD_DISCONNECTED, NULL, 0);
       g_done_head = d->done_next;
       if (!g_done_head) g_done_tail = NULL;
     }
-    if (g_done_head) need = WSG_RECORD_HEADER;
+    if (!need && g_done_head) need = WSG_RECORD_HEADER;
     while (!need && g_ready_head) {
       wsg_conn *r = g_ready_head;
       need = drain_conn_locked(r, out, cap, &used);
@@ -670,5 +799,6 @@ WSG_API void wsg_conn_free(wsg_conn *c) {
   free(c->chosen_protocol);
   free_strings(&c->headers);
   free_strings(&c->protocols);
+  free_strings(&c->facts);
   free(c);
 }
