@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
+import { withRaisedFileLimit } from './file-limit.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = resolve(dirname(self), '..');
@@ -25,16 +26,10 @@ const ROUND_TIMEOUT_MS = 30_000;
 const MESSAGE = 'x'.repeat(64);
 
 if (process.argv[2] === '--clients') runClients();
-else if (process.env.WSGATE_BENCH_NOFILE === undefined) raiseFileLimitAndRerun();
-else await main();
+else if (withRaisedFileLimit(self, 'WSGATE_BENCH_NOFILE')) await main();
 
 /** 10,000 sockets on each side need more than the usual 1024 descriptors: re-run under a shell
  *  that raised the soft limit to the hard one. */
-function raiseFileLimitAndRerun() {
-  const script = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65536 2>/dev/null; WSGATE_BENCH_NOFILE="$(ulimit -n)" exec "$0" "$@"';
-  const r = spawnSync('/bin/sh', ['-c', script, process.execPath, ...process.execArgv, self, ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(r.status ?? 1);
-}
 
 async function main() {
   const limit = Number(process.env.WSGATE_BENCH_NOFILE);

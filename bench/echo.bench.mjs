@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
+import { withRaisedFileLimit } from './file-limit.mjs';
 import { buildBurst, openRaw, runBurst } from './raw-pipeline.mjs';
 
 const self = fileURLToPath(import.meta.url);
@@ -29,16 +30,10 @@ const CASE_TIMEOUT_MS = 30_000;
 const role = process.argv[2];
 if (role === '--server') await runServer(process.argv[3]);
 else if (role === '--idle-clients') await runIdleClients(Number(process.argv[3]), Number(process.argv[4]));
-else if (process.env.WSGATE_ECHO_BENCH_NOFILE === undefined) rerunWithFileLimit();
-else await main();
+else if (withRaisedFileLimit(self, 'WSGATE_ECHO_BENCH_NOFILE')) await main();
 
 /** 10,000 sockets per process need more descriptors than the usual soft limit of 1024: re-run under
  *  a shell that raised it (children inherit it). */
-function rerunWithFileLimit() {
-  const script = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; WSGATE_ECHO_BENCH_NOFILE="$(ulimit -n)" exec "$0" "$@"';
-  const child = spawn('/bin/sh', ['-c', script, process.execPath, self], { stdio: 'inherit' });
-  child.once('exit', (code) => process.exit(code ?? 1));
-}
 
 // ---------------------------------------------------------------- server child
 

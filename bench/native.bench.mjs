@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
+import { withRaisedFileLimit } from './file-limit.mjs';
 import { buildBurst, openRaw, runBurst } from './raw-pipeline.mjs';
 
 const self = fileURLToPath(import.meta.url);
@@ -31,15 +32,8 @@ const CASE_TIMEOUT_MS = 60_000;
 
 const role = process.argv[2];
 if (role === '--server') await serve(process.argv[3], process.argv[4]);
-else if (process.env.WSGATE_NATIVE_BENCH_NOFILE === undefined) rerunWithFileLimit();
-else await main();
+else if (withRaisedFileLimit(self, 'WSGATE_NATIVE_BENCH_NOFILE')) await main();
 
-/** 1,000 connections and their server ends need more descriptors than a soft limit of 1024. */
-function rerunWithFileLimit() {
-  const script = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; WSGATE_NATIVE_BENCH_NOFILE="$(ulimit -n)" exec "$0" "$@"';
-  const child = spawn('/bin/sh', ['-c', script, process.execPath, self], { stdio: 'inherit' });
-  child.once('exit', (code) => process.exit(code ?? 1));
-}
 
 // ---------------------------------------------------------------- server children
 

@@ -13,6 +13,7 @@ import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
+import { withRaisedFileLimit } from './file-limit.mjs';
 import { buildBurst, openRaw } from './raw-pipeline.mjs';
 
 const self = fileURLToPath(import.meta.url);
@@ -27,15 +28,8 @@ const CASES = [
 const CLK_TCK = 100; // /proc times are in USER_HZ, 100 on Linux
 
 if (process.argv[2] === '--ws-server') await wsServer();
-else if (process.env.WSGATE_WORKERS_BENCH_NOFILE === undefined) rerunWithFileLimit();
-else await main();
+else if (withRaisedFileLimit(self, 'WSGATE_WORKERS_BENCH_NOFILE')) await main();
 
-/** 10,000 connections need more descriptors than a soft limit of 1024. */
-function rerunWithFileLimit() {
-  const script = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; WSGATE_WORKERS_BENCH_NOFILE="$(ulimit -n)" exec "$0" "$@"';
-  const child = spawn('/bin/sh', ['-c', script, process.execPath, self], { stdio: 'inherit' });
-  child.once('exit', (code) => process.exit(code ?? 1));
-}
 
 async function wsServer() {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 33554432, perMessageDeflate: false });

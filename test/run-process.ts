@@ -1,4 +1,4 @@
-// Runs a program to completion with its output captured (killed after 10 s: a test must not hang).
+// Runs a program to completion with its output captured (killed after a timeout: a test must not hang).
 import { spawn } from 'node:child_process';
 
 export interface ProcessResult {
@@ -7,12 +7,21 @@ export interface ProcessResult {
   stderr: string;
 }
 
-export function runProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ProcessResult> {
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Written to its stdin (default: stdin is closed at once). */
+  input?: string | Buffer;
+  /** Default 10 s. */
+  timeoutMs?: number;
+}
+
+export function runProcess(command: string, args: string[], options: RunOptions = {}): Promise<ProcessResult> {
   return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 10_000);
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', fail);
@@ -20,5 +29,7 @@ export function runProcess(command: string, args: string[], options: { cwd?: str
       clearTimeout(timer);
       done({ code, stdout, stderr });
     });
+    child.stdin.on('error', () => undefined); // a program that exits without reading its input
+    child.stdin.end(options.input ?? '');
   });
 }

@@ -1,9 +1,9 @@
 // The real `wsgate` command (bin/wsgate.js on dist/), spawned as a user runs it.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { repoRoot } from '../server/config-fixture.js';
-import type { ProcessResult } from '../run-process.js';
+import { runProcess, type ProcessResult } from '../run-process.js';
 
 export const bin = resolve(repoRoot, 'bin/wsgate.js');
 
@@ -28,22 +28,10 @@ export function buildDist(): void {
 
 /** Runs `wsgate ARGS` to completion (killed after 15 s), with `input` on its stdin. */
 export function wsgate(args: string[], options: { cwd?: string; input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<ProcessResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: options.cwd ?? repoRoot,
-      env: { ...process.env, WSGATE_LOG_LEVEL: 'info', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
+  return runProcess(process.execPath, [bin, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: { WSGATE_LOG_LEVEL: 'info', ...options.env },
+    ...(options.input !== undefined && { input: options.input }),
+    timeoutMs: 15_000,
   });
 }
