@@ -75,7 +75,7 @@ function startWsgate(workers) {
     child.stdout.on('data', (d) => {
       out += d;
       const port = /"address":"127\.0\.0\.1:(\d+)"/.exec(out)?.[1];
-      if (port && /"msg":"(serving with|listening)/.test(out) && (workers === 0 || out.includes('serving with'))) {
+      if (port && (workers === 0 || out.includes('"msg":"serving"'))) {
         child.stdout.removeAllListeners('data');
         child.stdout.resume();
         ok({ name: `wsgate, ${workers === 'auto' ? `auto (${availableParallelism()})` : workers} worker${workers === 1 ? '' : 's'}`, pid: child.pid, port: Number(port), socket, child, stop: () => child.kill('SIGKILL') });

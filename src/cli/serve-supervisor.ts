@@ -115,7 +115,7 @@ class Supervisor {
     }
     this.pool = pool;
     const count = workerCount(this.config);
-    log.info({ workers: count, pid: process.pid }, `serving with ${count} worker process${count === 1 ? '' : 'es'}`);
+    log.info({ workers: count }, 'serving');
 
     const signal = await this.options.stopSignal;
     log.info({ signal }, 'shutting down');

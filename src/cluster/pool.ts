@@ -525,7 +525,7 @@ export class WorkerPool {
   }
 
   private fields(w: WorkerProcess): Record<string, unknown> {
-    return { workerId: w.id, worker: w.slot, generation: w.generation, pid: w.pid };
+    return { workerId: w.id, worker: w.slot, generation: w.generation, workerPid: w.pid };
   }
 
   private handle(w: WorkerProcess): WorkerHandle {

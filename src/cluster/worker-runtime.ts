@@ -56,7 +56,7 @@ export function workerIdentity(env: NodeJS.ProcessEnv = process.env): WorkerIden
 
 /** Log fields that say which worker wrote a line: `worker` is the slot, as in the supervisor's lines. */
 export function workerLogBindings(identity: WorkerIdentity): Record<string, number> {
-  return { worker: identity.slot, workerId: identity.id, generation: identity.generation, pid: process.pid };
+  return { worker: identity.slot, workerId: identity.id, generation: identity.generation };
 }
 
 export function tagWorkerLogger(logger: Logger, identity: WorkerIdentity): Logger {

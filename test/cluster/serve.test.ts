@@ -89,7 +89,8 @@ async function echoes(client: Client, text: string): Promise<void> {
 async function serving(s: Site): Promise<{ served: ServeProcess; base: string; control: ControlClient }> {
   const served = startServe(['-f', s.conf]);
   const address = await listeningAddress(served);
-  await waitForLog(served, 'generation 1 serves');
+  // After every worker is ready and the control socket listens.
+  await waitForLog(served, 'serving');
   const control = await connectSocket(s.socket);
   controls.push(control);
   return { served, base: `ws://${address}`, control };
@@ -139,11 +140,11 @@ describe('serve with 3 worker processes', () => {
     const victim = await open(`${base}/crash?id=victim`);
     const members = new Map((await list(control)).map((c) => [c.id, c.member]));
     const doomed = members.get('victim')!;
-    const pid = (logLines(served).find((l) => l.msg === 'worker ready' && `w${String(l.workerId)}` === doomed)!.pid) as number;
+    const pid = logLines(served).find((l) => l.msg === 'worker ready' && `w${String(l.workerId)}` === doomed)!.workerPid as number;
 
     victim.ws.send('crash');
     expect(await victim.closed).toBe(1006);
-    const died = await waitForLog(served, 'worker died; replacing it', { pid });
+    const died = await waitForLog(served, 'worker died; replacing it', { workerPid: pid });
     expect(died[0]).toMatchObject({ signal: 'SIGSEGV', context: { handlers: expect.arrayContaining([`/crash ${crasher} crasher_init`]) } });
 
     for (const [i, client] of echo.entries()) {
@@ -165,8 +166,8 @@ describe('serve with 3 worker processes', () => {
     const members = new Map((await list(control)).map((c) => [c.id, c.member]));
     const doomed = members.get('k1')!;
     const ready = logLines(served).find((l) => l.msg === 'worker ready' && `w${String(l.workerId)}` === doomed)!;
-    process.kill(ready.pid as number, 'SIGKILL');
-    await waitForLog(served, 'worker died; replacing it', { pid: ready.pid, signal: 'SIGKILL' });
+    process.kill(ready.workerPid as number, 'SIGKILL');
+    await waitForLog(served, 'worker died; replacing it', { workerPid: ready.workerPid, signal: 'SIGKILL' });
     for (const [i, client] of echo.entries()) {
       if (members.get(`k${i + 1}`) === doomed) expect(await client.closed).toBe(1006);
       else await echoes(client, `k${i + 1} alive`);

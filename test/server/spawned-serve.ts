@@ -46,9 +46,9 @@ export function logLines(served: ServeProcess): LogLine[] {
     .map((l) => JSON.parse(l) as LogLine);
 }
 
-/** The log lines with message `msg` matching `fields`, once there are `count` of them (10 s at most). */
+/** The log lines with message `msg` matching `fields`, once there are `count` of them (20 s at most). */
 export async function waitForLog(served: ServeProcess, msg: string, fields: Record<string, unknown> = {}, count = 1): Promise<LogLine[]> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 20_000;
   const matching = (): LogLine[] =>
     logLines(served).filter((l) => l.msg === msg && Object.entries(fields).every(([k, v]) => JSON.stringify(l[k]) === JSON.stringify(v)));
   while (Date.now() < deadline) {
