@@ -12,6 +12,10 @@
 //   against the same limit, as in the maintained mod_websocket fork.
 // - Close codes: RFC 6455's, plus 1004 from hybi-07/08 peers and, with allowReservedStatusCodes,
 //   the unassigned ones of 1000-2999 (close-codes.ts).
+// - With permessage-deflate negotiated (RFC 7692 §6), RSV1 on a message's first frame marks it
+//   compressed; RSV1 anywhere else, and RSV2/RSV3 always, are 1002. A compressed message is handed
+//   on whole and unchecked (its UTF-8 is checked after inflating); its size limit here counts
+//   the compressed bytes, the inflater counts the rest.
 import { acceptsPeerCloseCode, CloseCode } from './close-codes.js';
 import { protocolError, utf8Error } from './errors.js';
 import type { Decoder, DecoderOptions, DecoderSink } from './types.js';
@@ -34,6 +38,7 @@ class HybiDecoder extends StreamDecoder {
   private state = HybiState.Header;
   private readonly requireMask: boolean;
   private readonly allowReservedStatusCodes: boolean;
+  private readonly perMessageDeflate: boolean;
 
   // The frame being read.
   private fin = false;
@@ -45,6 +50,8 @@ class HybiDecoder extends StreamDecoder {
 
   // The data message being assembled; messageOpcode 0 when none.
   private messageOpcode = 0;
+  /** The message being assembled had RSV1 on its first frame (permessage-deflate). */
+  private messageCompressed = false;
   /** Declared bytes of the message so far, including the current frame. */
   private messageLength = 0;
 
@@ -52,6 +59,7 @@ class HybiDecoder extends StreamDecoder {
     super(sink, options);
     this.requireMask = options.requireMask ?? false;
     this.allowReservedStatusCodes = options.allowReservedStatusCodes ?? false;
+    this.perMessageDeflate = options.perMessageDeflate ?? false;
   }
 
   override push(chunk: Buffer): void {
@@ -100,7 +108,10 @@ class HybiDecoder extends StreamDecoder {
     queue.skip(headerLength);
 
     if (!isControl) {
-      if (opcode !== Opcode.Continuation) this.messageOpcode = opcode;
+      if (opcode !== Opcode.Continuation) {
+        this.messageOpcode = opcode;
+        this.messageCompressed = (b0 & 0x40) !== 0;
+      }
       this.messageLength += length;
     }
     this.fin = (b0 & 0x80) !== 0;
@@ -131,9 +142,14 @@ class HybiDecoder extends StreamDecoder {
 
   /** The rules that the first two header bytes already decide; undefined when they pass. */
   private checkFrameStart(b0: number, b1: number, len7: number): string | undefined {
-    if ((b0 & 0x70) !== 0) return 'RSV bits set without a negotiated extension';
-    if (this.requireMask && (b1 & 0x80) === 0) return 'client frame is not masked';
     const opcode = b0 & 0x0f;
+    if ((b0 & 0x70) !== 0) {
+      if (!this.perMessageDeflate) return 'RSV bits set without a negotiated extension';
+      if ((b0 & 0x30) !== 0) return 'RSV2 or RSV3 set: no negotiated extension uses them';
+      if (opcode === Opcode.Continuation) return 'RSV1 set on a continuation frame';
+      if (opcode >= Opcode.Close) return 'RSV1 set on a control frame';
+    }
+    if (this.requireMask && (b1 & 0x80) === 0) return 'client frame is not masked';
     switch (opcode) {
       case Opcode.Continuation:
         return this.messageOpcode === 0 ? 'continuation frame without a message to continue' : undefined;
@@ -168,26 +184,35 @@ class HybiDecoder extends StreamDecoder {
     this.frameRead += piece.length;
     const frameDone = this.frameRead === this.frameLength;
     if (frameDone) this.state = HybiState.Header;
-    const isText = this.messageOpcode === Opcode.Text;
+    const isBinary = this.messageOpcode !== Opcode.Text;
+    const compressed = this.messageCompressed;
+    // Compressed bytes are not text: they are checked once inflated.
+    const checkUtf8 = !isBinary && !compressed;
 
     if (frameDone && this.fin && this.messageLength === piece.length) {
       // The whole message is this one piece: no copy, one native UTF-8 check.
       this.endMessage();
-      if (isText && !isValidUtf8(piece)) return this.fail(utf8Error('invalid UTF-8 in a text message'));
-      this.sink.onMessage(piece, !isText);
+      if (checkUtf8 && !isValidUtf8(piece)) return this.fail(utf8Error('invalid UTF-8 in a text message'));
+      this.deliver(piece, isBinary, compressed);
       return true;
     }
-    if (!this.message.append(piece, isText)) return this.fail(utf8Error('invalid UTF-8 in a text message'));
+    if (!this.message.append(piece, checkUtf8)) return this.fail(utf8Error('invalid UTF-8 in a text message'));
     if (!frameDone || !this.fin) return true;
-    const data = this.message.finish(isText);
+    const data = this.message.finish(checkUtf8);
     this.endMessage();
     if (data === undefined) return this.fail(utf8Error('text message ends inside a UTF-8 sequence'));
-    this.sink.onMessage(data, !isText);
+    this.deliver(data, isBinary, compressed);
     return true;
+  }
+
+  private deliver(data: Buffer, isBinary: boolean, compressed: boolean): void {
+    if (compressed) this.sink.onMessage(data, isBinary, true);
+    else this.sink.onMessage(data, isBinary);
   }
 
   private endMessage(): void {
     this.messageOpcode = 0;
+    this.messageCompressed = false;
     this.messageLength = 0;
     this.message.reset();
   }

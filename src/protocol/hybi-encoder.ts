@@ -52,6 +52,15 @@ export function encodeFrame(opcode: Opcode, payload: Buffer): Buffer[] {
   return [header, payload];
 }
 
+/** A permessage-deflate message (RFC 7692 §6): one frame with RSV1 set, carrying `deflated`
+ *  (the compressed bytes without their 00 00 ff ff tail). */
+export function encodeDeflatedMessage(deflated: Buffer, isBinary: boolean): Buffer[] {
+  const chunks = encodeFrame(isBinary ? Opcode.Binary : Opcode.Text, deflated);
+  const header = chunks[0]!;
+  header[0] = header[0]! | 0x40;
+  return chunks;
+}
+
 function controlFrame(opcode: Opcode, data: Buffer): Buffer[] {
   if (data.length > MAX_CONTROL_PAYLOAD) {
     throw usageError(`control frame payload of ${data.length} bytes exceeds 125`);

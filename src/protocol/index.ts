@@ -23,7 +23,17 @@ export {
 } from './handshake-hixie.js';
 export { errorResponse, reasonPhrase, type HeaderList } from './http-head.js';
 export { createHybiDecoder } from './hybi-decoder.js';
-export { hybiEncoder, closePayload, truncateUtf8 } from './hybi-encoder.js';
+export { hybiEncoder, closePayload, truncateUtf8, encodeDeflatedMessage } from './hybi-encoder.js';
+export {
+  negotiatePerMessageDeflate,
+  parseExtensionOffers,
+  deflateWindowBits,
+  DEFLATE_TAIL,
+  type DeflateAgreement,
+  type DeflateParams,
+  type DeflatePolicy,
+  type ExtensionOffer,
+} from './permessage-deflate.js';
 export { createHixieDecoder } from './hixie-decoder.js';
 export { hixieEncoder } from './hixie-encoder.js';
 export { isValidCloseCode, CloseCode } from './close-codes.js';

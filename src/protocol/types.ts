@@ -15,8 +15,9 @@ export enum Opcode {
 
 /** Receives what a decoder found, in stream order. */
 export interface DecoderSink {
-  /** A complete message (fragments reassembled; text already validated as UTF-8). */
-  onMessage(data: Buffer, isBinary: boolean): void;
+  /** A complete message (fragments reassembled; text already validated as UTF-8). `compressed`:
+   *  permessage-deflate data (RSV1), still to be inflated and, for text, checked as UTF-8. */
+  onMessage(data: Buffer, isBinary: boolean, compressed?: boolean): void;
   onPing(data: Buffer): void;
   onPong(data: Buffer): void;
   /** The peer's close frame. code is 1005 when the frame had no payload. */
@@ -35,6 +36,8 @@ export interface DecoderOptions {
   /** WebSocketAllowReservedStatusCodes: a peer's close frame may carry an unassigned code of
    *  1000-2999. 1005, 1006, 1015 and codes outside 1000-4999 are refused (1002) regardless. */
   allowReservedStatusCodes?: boolean;
+  /** permessage-deflate was negotiated: RSV1 is allowed on the first frame of a data message. */
+  perMessageDeflate?: boolean;
 }
 
 export interface Decoder {

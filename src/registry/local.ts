@@ -7,11 +7,23 @@ import { generateId } from './ids.js';
 import { countOutcome, emptyOutcome } from './outcome.js';
 import type { ConnectionSummary, Outcome, RegistryCommand } from './types.js';
 
+/** A permessage-deflate frame made when the connection's output reaches it (server/compression.ts). */
+export interface DeferredFrame {
+  /** The uncompressed size, counted against the send queue limit meanwhile. */
+  readonly bytes: number;
+  make(): Promise<Buffer[]>;
+}
+
+/** One broadcast's deflated frames by window bits, shared by receivers that keep no context. */
+export type SharedDeflates = Map<number, Promise<Buffer[]>>;
+
 /** What the registry needs of a live connection (server/connection.ts implements it). */
 export interface LiveConnection extends Connection {
   readonly isHixie: boolean;
   /** Writes an already-encoded frame (shared by every receiver of a broadcast). */
-  writeFrame(frame: Buffer[]): boolean;
+  writeFrame(frame: Buffer[] | DeferredFrame): boolean;
+  /** The compressed frame of a message for this connection (permessage-deflate), or undefined: the plain one. */
+  frameFor?(payload: Buffer, isBinary: boolean, shared: SharedDeflates): DeferredFrame | undefined;
 }
 
 export function summarise(conn: Connection, member: string): ConnectionSummary {
@@ -142,17 +154,19 @@ export class LocalRegistry<C extends LiveConnection = LiveConnection> {
     return conn?.isOpen ? conn : undefined;
   }
 
-  /** Encodes the message once per framing (RFC 6455 / hixie) and writes the same chunks to every socket. */
+  /** Encodes the message once per framing (RFC 6455 / hixie, and deflated once per window size
+   *  where compression allows) and writes the same chunks to every socket. */
   private broadcast(data: MessageData, isBinary: boolean, filter: ConnectionFilter, except: string | undefined): number {
     const payload = typeof data === 'string' ? Buffer.from(data) : data;
     let hybiFrame: Buffer[] | undefined;
     let hixieFrame: Buffer[] | undefined;
+    const deflates: SharedDeflates = new Map();
     let count = 0;
     for (const conn of this.select(filter)) {
       if (conn.id === except) continue;
-      const frame = conn.isHixie
-        ? (hixieFrame ??= hixieEncoder.message(payload, isBinary))
-        : (hybiFrame ??= hybiEncoder.message(payload, isBinary));
+      const frame =
+        conn.frameFor?.(payload, isBinary, deflates) ??
+        (conn.isHixie ? (hixieFrame ??= hixieEncoder.message(payload, isBinary)) : (hybiFrame ??= hybiEncoder.message(payload, isBinary)));
       if (conn.writeFrame(frame)) count++;
     }
     return count;

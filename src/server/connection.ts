@@ -4,10 +4,12 @@ import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { WsgateError } from '../errors.js';
-import { createHixieDecoder, createHybiDecoder, hixieEncoder, hybiEncoder } from '../protocol/index.js';
+import { createHixieDecoder, createHybiDecoder, headerValue, hixieEncoder, hybiEncoder, negotiatePerMessageDeflate } from '../protocol/index.js';
 import type { EndpointSettings } from '../config/model.js';
 import type { Decoder, DecoderSink, Encoder, ProtocolVersion } from '../protocol/types.js';
-import type { Handler, MessageData, PendingConnection } from '../plugins/types.js';
+import type { Handler, HandshakeRequest, MessageData, PendingConnection } from '../plugins/types.js';
+import type { DeferredFrame, SharedDeflates } from '../registry/local.js';
+import { CompressionSession, InflatingSink, OrderedOutput } from './compression.js';
 import type { EndpointRuntime } from './endpoint.js';
 import type { KeepaliveTarget } from './keepalive.js';
 
@@ -43,6 +45,8 @@ export interface ConnectionInit {
   location: string;
   protocols: readonly string[];
   origin: string | undefined;
+  /** The handshake as received (native plugins' request_rec); optional for callers that lack it. */
+  request?: HandshakeRequest;
   /** The endpoint whose connection count this connection holds until it is closed. */
   endpoint: EndpointRuntime;
   host: ConnectionHost;
@@ -93,6 +97,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   readonly location: string;
   readonly protocols: readonly string[];
   readonly origin: string | undefined;
+  readonly request: HandshakeRequest | undefined;
   readonly settings: EndpointSettings;
   readonly endpoint: EndpointRuntime;
   state: unknown = undefined;
@@ -111,6 +116,10 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   private socket: Socket | undefined;
   private decoder: Decoder | undefined;
   private encoder: Encoder | undefined;
+  /** permessage-deflate, when negotiated; then every write goes through `output`, in order. */
+  private compression: CompressionSession | undefined;
+  private output: OrderedOutput | undefined;
+  private inflating: InflatingSink | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
   /** The peer's close frame, or the code we failed the connection with. */
   private closeCode = 1006;
@@ -143,6 +152,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.location = init.location;
     this.protocols = init.protocols;
     this.origin = init.origin;
+    this.request = init.request;
     this.endpoint = init.endpoint;
     this.settings = init.endpoint.config.settings;
     this.handler = init.endpoint.handler;
@@ -204,12 +214,25 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     if (this.connState === ConnectionState.Pending) this.rejection ??= { status, reason };
   }
 
+  /** The Sec-WebSocket-Extensions answer for the 101 (hybi only): permessage-deflate when this
+   *  Location has WebSocketCompression On and the client offered something acceptable. */
+  acceptExtensions(): Array<[string, string]> {
+    const settings = this.settings;
+    if (!settings.compression || this.isHixie) return [];
+    const offer = headerValue(this.headers, 'sec-websocket-extensions');
+    const agreed = negotiatePerMessageDeflate(offer, { contextTakeover: settings.compressionContextTakeover, maxWindowBits: settings.compressionWindowBits });
+    if (agreed === undefined) return [];
+    this.compression = new CompressionSession(agreed.params, settings.compressionThreshold);
+    return [['Sec-WebSocket-Extensions', agreed.response]];
+  }
+
   // ---- opening ----
 
   /** Called right after the 101 was written. `rest` = bytes that followed the handshake. */
   attach(socket: Socket, rest: Buffer): void {
     this.socket = socket;
     this.encoder = this.isHixie ? hixieEncoder : hybiEncoder;
+    if (this.compression !== undefined) this.output = new OrderedOutput(this);
     this.connState = ConnectionState.Open;
     this.host.register(this);
     (socket as OwnedSocket)[kConnection] = this;
@@ -227,7 +250,25 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     const maxMessageSize = this.settings.maxMessageSize;
     if (this.isHixie) return createHixieDecoder(this, { maxMessageSize });
     // Versions 7 and 8 predate 1009: their drafts used 1004 for "too big".
-    return createHybiDecoder(this, { maxMessageSize, tooBigCloseCode: this.version === 13 ? 1009 : 1004, requireMask: true, allowReservedStatusCodes: this.settings.allowReservedStatusCodes });
+    const tooBigCloseCode = this.version === 13 ? 1009 : 1004;
+    const compression = this.compression;
+    const sink = compression === undefined ? this : (this.inflating = new InflatingSink(this, compression, maxMessageSize, tooBigCloseCode));
+    return createHybiDecoder(sink, {
+      maxMessageSize,
+      tooBigCloseCode,
+      requireMask: true,
+      allowReservedStatusCodes: this.settings.allowReservedStatusCodes,
+      perMessageDeflate: compression !== undefined,
+    });
+  }
+
+  /** InflatingSink: hold the socket while inflated messages wait to be delivered. */
+  pauseInput(): void {
+    this.socket?.pause();
+  }
+
+  resumeInput(): void {
+    if (this.socket !== undefined && !this.socket.destroyed) this.socket.resume();
   }
 
   receive(chunk: Buffer): void {
@@ -290,7 +331,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
       // Echo the peer's code (none when it sent none), then let the server close TCP first (RFC 6455 §7.1.1).
       if (this.beginClosing()) this.writeClose(this.encoder!.close(code === 1005 ? undefined : code), code);
     }
-    this.socket?.end();
+    this.endSocket();
   }
 
   onError(error: WsgateError): void {
@@ -304,7 +345,14 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   send(data: MessageData, isBinary?: boolean): boolean {
     if (this.connState !== ConnectionState.Open) return false;
     const binary = isBinary ?? typeof data !== 'string';
-    return this.writeFrame(this.encoder!.message(toBuffer(data), binary));
+    const payload = toBuffer(data);
+    return this.writeFrame(this.frameFor(payload, binary) ?? this.encoder!.message(payload, binary));
+  }
+
+  /** A deflated frame still to be made, when this message goes out compressed; undefined = plain.
+   *  `shared`: a broadcast's deflates, reused when this connection's parameters allow. */
+  frameFor(payload: Buffer, isBinary: boolean, shared?: SharedDeflates): DeferredFrame | undefined {
+    return this.compression?.deflateJob(payload, isBinary, shared);
   }
 
   ping(data?: MessageData): boolean {
@@ -347,14 +395,24 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
    *  False when nothing was written: the socket is gone, the framing has no such frame, or a slow reader still has more than
    *  sendQueueLimit bytes queued from earlier sends (then the connection is closed with 1008).
    *  Checking before the write lets one message larger than the limit through. */
-  writeFrame(chunks: Buffer[]): boolean {
+  writeFrame(frame: Buffer[] | DeferredFrame): boolean {
     const socket = this.socket;
     // No chunks: the framing cannot carry this message (binary data on hixie).
-    if (socket === undefined || socket.destroyed || chunks.length === 0) return false;
-    if (socket.writableLength > this.settings.sendQueueLimit && this.connState === ConnectionState.Open) {
+    if (socket === undefined || socket.destroyed || (Array.isArray(frame) && frame.length === 0)) return false;
+    const output = this.output;
+    if (socket.writableLength + (output?.queuedBytes ?? 0) > this.settings.sendQueueLimit && this.connState === ConnectionState.Open) {
       this.sendQueueOverflow();
       return false;
     }
+    if (output !== undefined) output.write(frame);
+    else this.writeNow(frame as Buffer[]);
+    return true;
+  }
+
+  /** OrderedOutput: the frame's turn has come. */
+  writeNow(chunks: Buffer[]): void {
+    const socket = this.socket;
+    if (socket === undefined || socket.destroyed) return;
     // A data frame (not ping, pong or close) is a message: RFC 6455 opcodes below 8, hixie's 0x00 text frame.
     const first = chunks[0]!;
     if (this.isHixie ? first[0] === 0x00 : (first[0]! & 0x08) === 0) this.messagesOut++;
@@ -369,7 +427,23 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
       }
       socket.uncork();
     }
-    return true;
+  }
+
+  /** Ends TCP after the frames still being deflated. */
+  private endSocket(): void {
+    if (this.output !== undefined) this.output.end();
+    else this.socket?.end();
+  }
+
+  /** OrderedOutput: everything before the end is written. */
+  endNow(): void {
+    this.socket?.end();
+  }
+
+  /** OrderedOutput: a deflate job failed (zlib out of memory): this connection cannot go on. */
+  outputFailed(err: unknown): void {
+    this.log.error({ err }, 'compression failed');
+    this.fail(1011, 'internal error');
   }
 
   /** writeFrame for our close frame; `code` undefined = a close without a code. */
@@ -390,7 +464,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   private fail(code: number, reason: string): void {
     this.recordClose(code, reason);
     if (this.connState === ConnectionState.Open && this.beginClosing()) this.writeClose(this.safeCloseFrame(code, reason), code);
-    this.socket?.end();
+    this.endSocket();
   }
 
   /** A close frame for a code the gateway chose; if the encoder refuses the code, an empty close (peer sees 1005). */
@@ -472,6 +546,9 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     if (this.closeTimer) clearTimeout(this.closeTimer);
     this.host.keepalive.remove(this, this.settings.pingInterval);
     this.host.unregister(this);
+    this.inflating?.stop();
+    this.output?.clear();
+    this.compression?.close();
     if (this.settings.connectionLog) this.logClosed();
     this.notifyDisconnect(this.closeCode, this.closeReason);
   }

@@ -115,6 +115,7 @@ describe('endpoints', () => {
     expect(config.endpoints[0]?.settings).toEqual({
       maxMessageSize: 2000, supportDraft75: false, originCheck: 'trusted', trustedOrigins: ['https://a.test', 'http://b.test:8080', 'https://c.test'],
       maxConnections: 0, pingInterval: 0, handshakeTimeout: 10, closeTimeout: 5, sendQueueLimit: 16777216, allowReservedStatusCodes: false, connectionLog: true,
+      compression: false, compressionThreshold: 1024, compressionContextTakeover: false, compressionWindowBits: 15,
     });
     expect(config.endpoints[1]?.settings).toMatchObject({ maxMessageSize: 1000, pingInterval: 30, trustedOrigins: ['https://a.test'], originCheck: 'same' });
   });
