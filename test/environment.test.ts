@@ -11,6 +11,8 @@ const requirements: Array<[string, () => boolean]> = [
   ['php (php-cli)', () => onPath('php')],
   ['socat', () => onPath('socat')],
   ['chromium', () => existsSync('/usr/bin/chromium')],
+  ['systemd-analyze (systemd)', () => onPath('systemd-analyze')],
+  ['/bin/kill (procps)', () => existsSync('/bin/kill')],
   ['a C compiler (gcc)', () => onPath('cc')],
   ['APR headers (libapr1-dev)', () => existsSync('/usr/include/apr-1.0/apr_pools.h')],
   ['the native helper built by npm ci', () => existsSync(new URL('../build/libwsgate_native.so', import.meta.url))],

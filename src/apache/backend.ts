@@ -22,6 +22,13 @@ export function backendFromListen(listen: readonly ListenAddress[]): Backend {
   return { http: `http://${origin}`, ws: `ws://${origin}` };
 }
 
+/** Where the generated config sends handshakes when there are several nodes (`--backend` twice or
+ *  more): mod_proxy_balancer's balancer, one BalancerMember per node. */
+export const balancerName = 'balancer://wsgate';
+
+/** The balancer as the endpoint blocks' target, for every style. */
+export const balancerBackend: Backend = { http: balancerName, ws: balancerName };
+
 /** Parses `--backend`: http(s):// or ws(s):// with host and optional port, no path. */
 export function parseBackend(value: string): Backend {
   let url: URL;

@@ -16,8 +16,8 @@ export interface BlockContext {
   style: ProxyStyle;
   backend: Backend;
   /** Seconds a proxied WebSocket may stay silent (wstunnel: `timeout=` of each ProxyPass; the
-   *  other styles set it once on the gateway's worker). */
-  tunnelTimeout: number;
+   *  other styles set it once on the gateway's worker). undefined: set on each BalancerMember. */
+  tunnelTimeout: number | undefined;
   /** `file:line` as shown in comments (relative to the config's directory, so output is stable). */
   where: (loc: SourceLocation) => string;
 }
@@ -53,7 +53,7 @@ function proxyTarget(endpoint: EndpointConfig, origin: string): string {
 function wstunnelBlock(endpoint: EndpointConfig, context: BlockContext, extra: readonly string[]): string[] {
   const target = proxyTarget(endpoint, context.backend.ws);
   const body = [
-    `ProxyPass ${quoteArg(target)} timeout=${context.tunnelTimeout}`,
+    `ProxyPass ${quoteArg(target)}${context.tunnelTimeout === undefined ? '' : ` timeout=${context.tunnelTimeout}`}`,
     // Off keeps the old mod_proxy_wstunnel tunnel (2.4.47+ hands ws:// to mod_proxy_http by default,
     // which would also forward plain requests).
     '<IfDirective ProxyWebsocketFallbackToProxyHttp>',

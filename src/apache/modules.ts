@@ -16,12 +16,17 @@ const proxyWstunnel: ApacheModule = { name: 'proxy_wstunnel_module', file: 'mod_
 const rewrite: ApacheModule = { name: 'rewrite_module', file: 'mod_rewrite.so' };
 const headers: ApacheModule = { name: 'headers_module', file: 'mod_headers.so' };
 const ssl: ApacheModule = { name: 'ssl_module', file: 'mod_ssl.so' };
+const balancer: ApacheModule = { name: 'proxy_balancer_module', file: 'mod_proxy_balancer.so' };
+const slotmem: ApacheModule = { name: 'slotmem_shm_module', file: 'mod_slotmem_shm.so' };
+const byBusyness: ApacheModule = { name: 'lbmethod_bybusyness_module', file: 'mod_lbmethod_bybusyness.so' };
 
 export interface ModuleNeeds {
   /** A TLS vhost: RequestHeader X-Forwarded-Proto. */
   headers: boolean;
   /** An https:// / wss:// backend: SSLProxyEngine. */
   ssl: boolean;
+  /** Several nodes: mod_proxy_balancer (which needs mod_slotmem_shm) with lbmethod=bybusyness. */
+  balancer?: boolean;
 }
 
 /** How the generated config gets its modules. */
@@ -46,7 +51,7 @@ export function requiredModules(style: ProxyStyle, needs: ModuleNeeds): ApacheMo
     // ws:// targets: mod_proxy_http handles them when loaded (2.4.47+), mod_proxy_wstunnel otherwise.
     [ProxyStyle.Rewrite]: [proxy, proxyHttp, proxyWstunnel, rewrite],
   };
-  return [...byStyle[style], ...(needs.headers ? [headers] : []), ...(needs.ssl ? [ssl] : [])];
+  return [...byStyle[style], ...(needs.balancer ? [balancer, slotmem, byBusyness] : []), ...(needs.headers ? [headers] : []), ...(needs.ssl ? [ssl] : [])];
 }
 
 /** The name `a2enmod` takes: the identifier without `_module`. */

@@ -2,7 +2,7 @@
 //  [--timeout SECONDS] [--modules load|a2enmod] [--modules-dir DIR]`: prints the Apache config that
 // forwards FILE's WebSocket endpoints to the gateway.
 import { isAbsolute, relative, resolve } from 'node:path';
-import { parseBackend } from '../apache/backend.js';
+import { parseBackend, type Backend } from '../apache/backend.js';
 import { generateApacheConfig } from '../apache/generate.js';
 import { debianConfDir, detectApacheLayout } from '../apache/layout.js';
 import { a2enmodCommand, inferModulesDir, ModuleLoading, moduleLoadings, parseModuleLoading } from '../apache/modules.js';
@@ -14,7 +14,7 @@ import { isWsgateError } from '../errors.js';
 import { ExitCode, type CliIO } from './io.js';
 import { parseCommandArgs, UsageError } from './args.js';
 
-const help = `usage: wsgate apache [-f FILE] [-D NAME]... [--backend URL] [--style proxy|wstunnel|rewrite]
+const help = `usage: wsgate apache [-f FILE] [-D NAME]... [--backend URL]... [--style proxy|wstunnel|rewrite]
                      [--timeout SECONDS] [--modules load|a2enmod] [--modules-dir DIR]
 
 Prints the Apache httpd 2.4 config that forwards every WebSocket endpoint of FILE to the
@@ -23,7 +23,9 @@ with Apache (a page at /board/ next to the WebSocket /board works).
   -f, --file FILE    the gateway config (default: conf/wsgate.conf in the current
                      directory, else the one shipped with wsgate, as for serve and check)
   -D, --define NAME  define NAME for <IfDefine>, like apache2 -D
-  --backend URL      the gateway as Apache reaches it (default: FILE's first Listen)
+  --backend URL      the gateway as Apache reaches it (default: FILE's first Listen); given
+                     twice or more (the nodes of a WebSocketClusterRedis cluster): a
+                     mod_proxy_balancer with one BalancerMember per node
   --style STYLE      proxy (default): mod_rewrite sends handshakes to http://… upgrade=websocket
                      (mod_proxy_http)
                      wstunnel: ProxyPass ws://… through mod_proxy_wstunnel
@@ -43,7 +45,7 @@ with Apache (a page at /board/ next to the WebSocket /board works).
 interface ApacheArgs {
   file?: string;
   define?: string[];
-  backend?: string;
+  backend?: string[];
   style: string;
   timeout?: string;
   modules?: string;
@@ -57,7 +59,7 @@ function parse(args: string[]): ApacheArgs {
     options: {
       file: { type: 'string', short: 'f' },
       define: { type: 'string', short: 'D', multiple: true },
-      backend: { type: 'string' },
+      backend: { type: 'string', multiple: true },
       style: { type: 'string', default: 'proxy' },
       timeout: { type: 'string' },
       modules: { type: 'string' },
@@ -67,6 +69,13 @@ function parse(args: string[]): ApacheArgs {
     allowPositionals: false,
   });
   return values;
+}
+
+/** One --backend: that gateway; several: a balancer over the nodes. */
+function backendOptions(urls: readonly string[] | undefined): { backend?: Backend; balancerMembers?: Backend[] } {
+  const backends = (urls ?? []).map(parseBackend);
+  if (backends.length === 0) return {};
+  return backends.length === 1 ? { backend: backends[0]! } : { balancerMembers: backends };
 }
 
 /** The header names the file as given, else relative to the working directory when under it. */
@@ -111,7 +120,7 @@ export async function apache(args: string[], io: CliIO): Promise<number> {
       sourceName: source,
       moduleLoading,
       ...(modulesDir === undefined ? {} : { modulesDir }),
-      ...(values.backend === undefined ? {} : { backend: parseBackend(values.backend) }),
+      ...backendOptions(values.backend),
     });
     for (const w of result.warnings) io.stderr.write(`wsgate apache: warning: ${w}\n`);
     if (config.endpoints.length === 0) return ExitCode.ConfigOrUsage;

@@ -1,4 +1,5 @@
 // `wsgate check [-f FILE] [--verbose] [-D NAME]...`: like `apachectl -t`.
+import { redactedRedisUrl } from '../config/cluster-values.js';
 import type { EndpointConfig, GatewayConfig } from '../config/model.js';
 import { locationName, writtenSection } from '../config/location-match.js';
 import { parseCommandArgs, UsageError } from './args.js';
@@ -25,6 +26,8 @@ function describeEndpoint(e: EndpointConfig, show: (file: string) => string): st
 
 function listing(config: GatewayConfig, show: (file: string) => string): string {
   const lines = [`endpoints (${config.endpoints.length}):`, ...config.endpoints.map((e) => describeEndpoint(e, show))];
+  const cluster = config.cluster;
+  if (cluster) lines.push(`cluster: ${cluster.name}, this node ${cluster.node}, Redis ${redactedRedisUrl(cluster.redis)}`);
   // One line per name (Apache configs repeat AddLanguage & co. dozens of times).
   const byName = new Map<string, { count: number; first: string }>();
   for (const i of config.ignored) {

@@ -13,6 +13,7 @@ import { locationNames, startControl, type RunningControl } from '../control/ind
 import { isWsgateError, type WsgateError } from '../errors.js';
 import { IpcSupervisorRegistry } from '../registry/ipc-supervisor.js';
 import { warnUnreachableVhosts } from '../server/gateway.js';
+import { startClusterBus, workerMember, type RunningNodeBus } from './cluster-bus.js';
 import { ExitCode, type CliIO } from './io.js';
 import { encodeWorkerConfig, WORKER_CONFIG_ENV, type WorkerConfigRef, type WorkerContext } from './worker-env.js';
 
@@ -74,7 +75,8 @@ export async function superviseGateway(options: SuperviseOptions): Promise<numbe
 
 class Supervisor {
   private config: GatewayConfig;
-  private readonly registry = new IpcSupervisorRegistry();
+  private registry = new IpcSupervisorRegistry();
+  private nodes: RunningNodeBus | undefined;
   private readonly failures = new WorkerFailures();
   private pool: WorkerPool | undefined;
   private reloading = Promise.resolve();
@@ -85,13 +87,30 @@ class Supervisor {
 
   async run(): Promise<number> {
     const { log, io, describe } = this.options;
+    try {
+      this.nodes = await startClusterBus(this.config, log);
+    } catch (err) {
+      if (!isWsgateError(err)) throw err;
+      io.stderr.write(`wsgate serve: ${describe(err)}\n`);
+      return err.code === 'IO' ? ExitCode.Runtime : ExitCode.ConfigOrUsage;
+    }
+    if (this.nodes) this.registry = new IpcSupervisorRegistry({ nodes: this.nodes });
+    try {
+      return await this.serve();
+    } finally {
+      await this.nodes?.close();
+    }
+  }
+
+  private async serve(): Promise<number> {
+    const { log, io, describe } = this.options;
     let pool: WorkerPool;
     try {
       pool = await startPool({
         spec: this.spec(this.config),
         listen: this.listenOf(this.config),
         logger: log,
-        onWorkerStart: (worker) => this.registry.attach(`w${worker.id}`, worker.port),
+        onWorkerStart: (worker) => this.registry.attach(workerMember(this.options.config, worker.id), worker.port),
         onWorkerExit: (exit) => this.failures.note(exit),
       });
     } catch (err) {
@@ -152,6 +171,9 @@ class Supervisor {
       const { generation } = await pool.reload(this.spec(next), { listen: this.listenOf(next), drainDeadlineMs: next.processes.reloadDeadline * 1000 });
       if (JSON.stringify(next.control) !== JSON.stringify(this.config.control)) {
         log.warn('reload: the control channel settings changed; they take effect when wsgate is restarted');
+      }
+      if (JSON.stringify(next.cluster) !== JSON.stringify(this.options.config.cluster)) {
+        log.warn('reload: the cluster settings (WebSocketCluster…, WebSocketNodeName) changed; they take effect when wsgate is restarted');
       }
       this.config = next;
       log.info({ generation, workers: workerCount(next) }, 'reloaded: new connections go to the new workers');

@@ -12,6 +12,7 @@ import { createLogger } from '../log.js';
 import { validateHandlers } from '../plugins/validate.js';
 import { IpcWorkerRegistry } from '../registry/ipc-worker.js';
 import { createGateway, type GatewayCore } from '../server/gateway.js';
+import { workerMember } from './cluster-bus.js';
 import type { WsConnection } from '../server/connection.js';
 import { decodeWorkerConfig, WORKER_CONFIG_ENV, WORKER_CONFIG_EXIT, type WorkerContext } from './worker-env.js';
 
@@ -41,7 +42,7 @@ export async function runWorker(): Promise<void> {
   }
   const level = (process.env.WSGATE_LOG_LEVEL ?? config.logLevel) as LevelWithSilent;
   const log = tagWorkerLogger(createLogger({ level }), runtime.identity);
-  const registry = new IpcWorkerRegistry<WsConnection>(runtime.port, { member: `w${runtime.identity.id}` });
+  const registry = new IpcWorkerRegistry<WsConnection>(runtime.port, { member: workerMember(config, runtime.identity.id) });
   try {
     core = await createGateway(config, { log, registry });
   } catch (err) {

@@ -5,7 +5,10 @@ import type { GatewayConfig, ListenAddress } from '../config/model.js';
 import { isWsgateError, type WsgateError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { locationNames, startControl, type RunningControl } from '../control/index.js';
+import { InProcessRegistry } from '../registry/in-process.js';
 import { startGateway } from '../server/gateway.js';
+import type { WsConnection } from '../server/connection.js';
+import { startClusterBus, type RunningNodeBus } from './cluster-bus.js';
 import { parseCommandArgs, UsageError } from './args.js';
 import { configOptions, configOptionsHelp, readCommandConfig } from './config-file.js';
 import { ExitCode, type CliIO } from './io.js';
@@ -105,9 +108,13 @@ async function serveInProcess(
   stopSignal: Promise<NodeJS.Signals>,
 ): Promise<number> {
   let running;
+  let nodes: RunningNodeBus | undefined;
   try {
-    running = await startGateway(config, { log, ...(listen ? { listen } : {}) });
+    nodes = await startClusterBus(config, log);
+    const registry = nodes ? new InProcessRegistry<WsConnection>({ nodes }) : undefined;
+    running = await startGateway(config, { log, ...(listen ? { listen } : {}), ...(registry ? { registry } : {}) });
   } catch (err) {
+    await nodes?.close();
     if (!isWsgateError(err)) throw err;
     io.stderr.write(`wsgate serve: ${describe(err)}\n`);
     // A handler that cannot be loaded is a config problem; anything else (a port in use) is runtime.
@@ -118,6 +125,7 @@ async function serveInProcess(
     control = await startControl(config.control, running.registry, log, { locations: locationNames(config.endpoints) });
   } catch (err) {
     await running.close();
+    await nodes?.close();
     if (!isWsgateError(err)) throw err;
     io.stderr.write(`wsgate serve: ${describe(err)}\n`);
     // A token-less API on a public address is a config problem; a path or port in use is runtime.
@@ -132,6 +140,7 @@ async function serveInProcess(
   // No pushes into connections that are being closed.
   await control.close();
   await running.close();
+  await nodes?.close();
   log.info('stopped');
   return ExitCode.Ok;
 }

@@ -119,6 +119,8 @@ export interface ControlConfig {
   listen: { host: string; port: number; loc: SourceLocation } | undefined;
   /** WebSocketControlToken TOKEN, or the contents of WebSocketControlTokenFile. */
   token: string | undefined;
+  /** WebSocketControlMaxPayload BYTES; undefined (a config built in code) = ControlLimits' default. */
+  maxPayload?: number;
 }
 
 export interface ProcessConfig {
@@ -128,6 +130,16 @@ export interface ProcessConfig {
   reloadDeadline: number;
   /** WebSocketPidFile, absolute; undefined = none. */
   pidFile: string | undefined;
+}
+
+/** Several nodes sharing one registry over Redis (WebSocketClusterRedis and its companions). */
+export interface ClusterConfig {
+  /** WebSocketClusterRedis: redis:// or rediss:// URL. */
+  redis: string;
+  /** WebSocketClusterName: the prefix of every key and channel (default 'wsgate'). */
+  name: string;
+  /** WebSocketNodeName: this node (default: the host name). */
+  node: string;
 }
 
 export interface GatewayConfig {
@@ -146,6 +158,8 @@ export interface GatewayConfig {
   remoteIp: RemoteIpConfig;
   control: ControlConfig;
   processes: ProcessConfig;
+  /** Present only with WebSocketClusterRedis: without it a node is alone and no Redis code loads. */
+  cluster?: ClusterConfig;
   /** Apache directives wsgate accepted and ignored. */
   ignored: IgnoredDirective[];
   /** The main server's WebSocketConnectionLog: refusals that match no Location follow it.

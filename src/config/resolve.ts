@@ -1,12 +1,14 @@
 // The resolved directive tree (tree.ts) → the typed GatewayConfig, checking every schema
 // directive's context, argument count and value. Endpoint settings inherit server → vhost → Location.
 import { isLoopbackHost } from './loopback.js';
-import { readFileSync, statSync } from 'node:fs';
+import { defaultNodeName, parseClusterName, parseRedisUrl } from './cluster-values.js';
+import { statSync } from 'node:fs';
 import type { SourceLocation } from '../errors.js';
 import type { DiagnosticSink } from './diagnostics.js';
 import { parseLocationMatch, sameMatch } from './location-match.js';
 import type { EndpointConfig, GatewayConfig, HandlerSpec, LocationMatch, VirtualHostConfig } from './model.js';
 import { realPath } from './paths.js';
+import { maxTokenFileBytes, readRegularFile } from './read-file.js';
 import { RemoteIpSetting } from './remote-ip.js';
 import { argumentCountProblem, defaultEndpointSettings, defaultProcessConfig, findDirective, spelledName, type DirectiveContext, type DirectiveSpec, type ModelDirective } from './schema.js';
 import { combine, mergeSettings, type Overrides } from './settings.js';
@@ -65,6 +67,8 @@ export class ModelBuilder {
   private readonly settingsOnly: SettingsOnlyLocation[] = [];
   private readonly remoteIp: RemoteIpSetting;
   private order = 0;
+  /** WebSocketCluster… lines; a cluster exists only when the Redis URL is given. */
+  private readonly clusterLines: { redis?: string; name?: string; node?: string; loc?: SourceLocation } = {};
 
   constructor(
     private readonly tree: TreeResult,
@@ -99,6 +103,7 @@ export class ModelBuilder {
     for (const s of this.settingsOnly.filter((x) => !x.used)) {
       this.sink.warning('CONFIG_DIRECTIVE', s.loc, 'WebSocket settings in a <Location> that is not a WebSocket endpoint (no SetHandler websocket-handler) have no effect');
     }
+    this.finishCluster();
     const { listen, token } = this.config.control;
     if (listen !== undefined && token === undefined && !isLoopbackHost(listen.host)) {
       this.sink.error(
@@ -274,6 +279,10 @@ export class ModelBuilder {
       case 'control.token':
         c.control.token = spec.name === 'WebSocketControlTokenFile' ? this.readToken(node, a) : a;
         return;
+      case 'control.maxPayload':
+        c.control.maxPayload = parseWholeNumber(a, spec.name);
+        if (c.control.maxPayload < 1 || c.control.maxPayload > 1024 ** 3) throw new ValueError(`${spec.name} takes 1 to ${1024 ** 3} bytes, not ${a}`);
+        return;
       case 'processes.workers':
         c.processes.workers = a.toLowerCase() === 'auto' ? 'auto' : parseWholeNumber(a, spec.name);
         return;
@@ -283,11 +292,31 @@ export class ModelBuilder {
       case 'processes.pidFile':
         c.processes.pidFile = realPath(a, node.serverRoot, this.sysroot);
         return;
+      case 'cluster.redis':
+        this.clusterLines.redis = parseRedisUrl(a, spec.name);
+        return;
+      case 'cluster.name':
+        this.clusterLines.name = parseClusterName(a, spec.name);
+        this.clusterLines.loc ??= node.loc;
+        return;
+      case 'cluster.node':
+        this.clusterLines.node = parseClusterName(a, spec.name);
+        this.clusterLines.loc ??= node.loc;
+        return;
       default: {
         const unhandled: never = spec.sets;
         throw new Error(`no resolver for ${String(unhandled)}`);
       }
     }
+  }
+
+  private finishCluster(): void {
+    const { redis, name, node, loc } = this.clusterLines;
+    if (redis === undefined) {
+      if (loc) this.sink.warning('CONFIG_VALUE', loc, 'WebSocketClusterName and WebSocketNodeName have no effect without WebSocketClusterRedis');
+      return;
+    }
+    this.config.cluster = { redis, name: name ?? 'wsgate', node: node ?? defaultNodeName() };
   }
 
   private listen(node: ResolvedNode, value: string): void {
@@ -302,12 +331,10 @@ export class ModelBuilder {
 
   private readToken(node: ResolvedNode, path: string): string {
     const file = realPath(path, node.serverRoot, this.sysroot);
-    let token: string;
-    try {
-      token = readFileSync(file, 'utf8').trim();
-    } catch (err) {
-      throw new ValueError(`WebSocketControlTokenFile: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
+    // A regular file of bounded size: /dev/zero or a FIFO here must not hang the loader.
+    const read = readRegularFile(file, maxTokenFileBytes);
+    if (read.error !== undefined) throw new ValueError(`WebSocketControlTokenFile: cannot read ${file}: ${read.error}`);
+    const token = read.text.trim();
     if (token === '') throw new ValueError(`WebSocketControlTokenFile: ${file} is empty`);
     return token;
   }

@@ -62,9 +62,13 @@ export type ModelTarget =
   | 'control.socket'
   | 'control.listen'
   | 'control.token'
+  | 'control.maxPayload'
   | 'processes.workers'
   | 'processes.reloadDeadline'
-  | 'processes.pidFile';
+  | 'processes.pidFile'
+  | 'cluster.redis'
+  | 'cluster.name'
+  | 'cluster.node';
 
 export interface ModelDirective extends DirectiveBase {
   kind: 'model';
@@ -154,7 +158,7 @@ export const endpointDirectives = {
   }),
   compression: setting('compression', {
     name: 'WebSocketCompression', syntax: 'WebSocketCompression On|Off', group: 'wsgate', default: false,
-    doc: 'On: accept a client\'s permessage-deflate offer (RFC 7692; versions 13, 8 and 7, never hixie) and compress messages of at least WebSocketCompressionThreshold bytes. An inflated message counts against MaxMessageSize while it is inflated (a deflate bomb closes with 1009 before its output is kept); zlib work runs on the thread pool, two jobs at a time for the whole process and one per connection and direction, so one busy client cannot stall the others. Handlers and C plugins see plain messages either way.',
+    doc: 'On: accept a client\'s permessage-deflate offer (RFC 7692; versions 13, 8 and 7, never hixie) and compress messages of at least WebSocketCompressionThreshold bytes. An inflated message counts against MaxMessageSize while it is inflated (a deflate bomb closes with 1009 before its output is kept); zlib work runs on the thread pool, four jobs at a time for the whole process and one per connection and direction, so one busy client cannot stall the others. Handlers and C plugins see plain messages either way.',
     parse: (a, name) => parseOnOff(first(a), name),
   }),
   compressionThreshold: setting('compressionThreshold', {
@@ -230,6 +234,15 @@ export const modelDirectives: readonly ModelDirective[] = [
   model('WebSocketPidFile', 'WebSocketPidFile PATH', 'processes.pidFile', 'wsgate', serverOnly, one,
     '`serve` writes its process id here (relative to ServerRoot) and removes it on exit; `wsgate reload` reads it. Not Apache\'s PidFile, so pointing wsgate at an httpd.conf never touches Apache\'s.',
     { defaultText: 'none' }),
+  model('WebSocketClusterRedis', 'WebSocketClusterRedis URL', 'cluster.redis', 'wsgate', serverOnly, one,
+    'Several machines: the Redis server the nodes (each a `wsgate serve`) share, as `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]` or `rediss://…` for TLS. Ids, `?id=` (409), SEND/CLOSE, BROADCAST, LIST and handlers\' gateway calls then span every node of the cluster, and backends can push with a plain Redis PUBLISH. Without it nothing of this is loaded.',
+    { defaultText: 'none: one node' }),
+  model('WebSocketClusterName', 'WebSocketClusterName NAME', 'cluster.name', 'wsgate', serverOnly, one,
+    'Names the cluster in the Redis keys and channels (`wsgate:NAME:…`), so several clusters can share one Redis. 1–64 characters of A-Z a-z 0-9 . _ -.',
+    { defaultText: 'wsgate' }),
+  model('WebSocketNodeName', 'WebSocketNodeName NAME', 'cluster.node', 'wsgate', serverOnly, one,
+    'This node\'s name in the cluster (LIST shows `NAME/w1`); must be unique among the live nodes: a node whose name is held by a live node refuses to start. 1–64 characters of A-Z a-z 0-9 . _ -.',
+    { defaultText: 'the host name' }),
   model('WebSocketControlSocket', 'WebSocketControlSocket PATH [MODE]', 'control.socket', 'control', serverOnly, { min: 1, max: 2 },
     'UNIX socket of the control (push) channel, relative to ServerRoot; MODE is octal. A missing directory is created (with its parents) by `serve`, owned by the user running wsgate, mode 0750 (0755 when MODE lets others connect); when it cannot be (e.g. /run/wsgate for a non-root user), the error says what to create, and `check` warns beforehand.', { defaultText: 'none; MODE 0660' }),
   model('WebSocketControlListen', 'WebSocketControlListen [ADDRESS:]PORT', 'control.listen', 'control', serverOnly, one,
@@ -237,7 +250,10 @@ export const modelDirectives: readonly ModelDirective[] = [
   model('WebSocketControlToken', 'WebSocketControlToken TOKEN', 'control.token', 'control', serverOnly, one,
     'Bearer token the control channel requires.', { defaultText: 'none' }),
   model('WebSocketControlTokenFile', 'WebSocketControlTokenFile PATH', 'control.token', 'control', serverOnly, one,
-    'Reads the control token from a file (relative to ServerRoot) when the config is loaded; an unreadable or empty file is an error.'),
+    'Reads the control token from a file (relative to ServerRoot) when the config is loaded; a missing, unreadable, empty or non-regular file (a FIFO, a device) or one over 64 KiB is an error.'),
+  model('WebSocketControlMaxPayload', 'WebSocketControlMaxPayload BYTES', 'control.maxPayload', 'control', serverOnly, one,
+    'Largest message a control command may carry, on both channels: the payload of SENDB/SENDT/BROADCASTB/BROADCASTT (a larger announced length is an ERR and the socket is closed, as the rest of the stream cannot be told from commands), a command line is this plus 4 KiB, an HTTP body this in base64 plus 64 KiB (413 beyond). Kept well below MaxMessageSize so that unfinished requests cannot pin much memory; raise it to push larger messages.',
+    { defaultText: '1048576' }),
 ];
 
 /** Every directive, endpoint settings and model directives alike. */

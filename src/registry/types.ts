@@ -61,3 +61,19 @@ export function targetId(command: RegistryCommand): string | undefined {
 export interface HostRegistry<C extends LiveConnection = LiveConnection> extends ConnectionRegistry {
   readonly local: LocalRegistry<C>;
 }
+
+/** The nodes of a cluster other than this one (redis.ts): what a node's registry delegates to for
+ *  everything outside the node. Within a node nothing changes. */
+export interface NodeBus {
+  /** This node's name; members become `node/wN`. */
+  readonly node: string;
+  /** Claims `id` for `member` of this node. false: another node holds it (409). While the bus is
+   *  down the claim is granted and made when it is back (uniqueness is then per node only). */
+  claim(id: string, member: string): Promise<boolean>;
+  release(id: string): void;
+  /** The part of a command for the other nodes: by-id to the owner node, list/broadcast to every
+   *  live node; nodes that do not answer in time (or the bus itself) are named in `unreachable`. */
+  run(command: RegistryCommand): Promise<Outcome>;
+  /** Where commands from other nodes and backend pushes run: this node's own connections only. */
+  serve(runLocal: (command: RegistryCommand) => Promise<Outcome>): void;
+}
