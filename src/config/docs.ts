@@ -55,6 +55,20 @@ const syntaxRules = `Files use Apache httpd.conf syntax and are read as Apache 2
   stays as written, with a warning.
 - Relative paths are relative to \`ServerRoot\` (default: the directory of the main file).
   \`Include\` of a wildcard matching nothing is an error (as Apache 2.4); \`IncludeOptional\` is not.
+- The loader does not trust its input; each limit is a \`FILE:LINE:COL\` error (exit 1 for \`check\`):
+  only regular files are read (a FIFO, a device such as \`/dev/zero\` or a directory given as a file is
+  refused, as Apache refuses them), each at most 8 MiB and 64 MiB of config text in all; each file is
+  read from disk once however many Include lines or wildcards name it, and at most 4,096 inclusions
+  are made in all (wildcards that include each other stop there, each cycle reported once per Include
+  line); Include nesting stops at 128 and sections and includes together at 256 levels; a logical line
+  (after \`\\\` continuations) may have 1 MiB, and \`\${NAME}\` expansion stops at 1 MiB per argument
+  (doubling Defines are reported where they cross it).
+- \`<LocationMatch>\` regexes run on JavaScript's backtracking engine, which has no match limit (PCRE
+  has): a repeated group that contains a quantifier (\`(a+)+\`, \`(\\w+/)*\`) or alternatives that may
+  start alike (\`(a|ab)*\`), and patterns whose quantifiers' maximum repeats multiply beyond 10^7
+  (an unbounded one counts 2,048: two are fine, a third is not; use bounded repeats such as
+  \`{1,64}\`) are refused, and a \`<Location>\` wildcard path may have at most two \`*\`. Regex
+  Locations are tried only on paths up to 2,048 characters; a longer path reaches prefix Locations only.
 - Apache directives wsgate does not use (DocumentRoot, ErrorLog, …) are accepted and ignored
   (\`wsgate check --verbose\` lists them); a misspelt wsgate directive is an error with a suggestion.
 - Per-endpoint settings may be given in the main server, in \`<VirtualHost>\` and in \`<Location>\`;

@@ -33,13 +33,13 @@ function listDirectory(dir: string): string[] {
   }
 }
 
-/** Every regular file under `dir`, depth first, sorted by name at each level. */
+/** Every file under `dir` (not only regular ones: see addMatch), depth first, sorted by name at each level. */
 function filesUnder(dir: string, out: string[]): void {
   for (const name of listDirectory(dir)) {
     const path = join(dir, name);
     const st = statOrUndefined(path);
     if (st?.isDirectory()) filesUnder(path, out);
-    else if (st?.isFile()) out.push(path);
+    else if (st) out.push(path);
   }
 }
 
@@ -67,9 +67,11 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${out}$`);
 }
 
+/** Anything but a directory is listed: the reader refuses what is not a regular file (a FIFO,
+ *  a device) with a clear error, as Apache does, rather than skipping it silently. */
 function addMatch(path: string, st: Stats, out: string[]): void {
   if (st.isDirectory()) filesUnder(path, out);
-  else if (st.isFile()) out.push(path);
+  else out.push(path);
 }
 
 export function expandInclude(absolutePattern: string, optional: boolean): IncludeExpansion {

@@ -35,12 +35,25 @@ export function parseLocationMatch(node: ResolvedNode, sink: DiagnosticSink, end
   if (!regexForm) {
     // Apache matches a <Location> path containing wildcards with fnmatch, over the whole path.
     if (!/[*?[]/.test(source)) return { kind: 'prefix', path: source };
+    // Each * is an unbounded repeat in the RegExp: three would cost seconds on a long hostile path.
+    const stars = source.match(/\*+/g)?.length ?? 0;
+    if (stars > 2) {
+      sink.error('CONFIG_VALUE', loc, `<${node.name} ${source}> has ${stars} '*' wildcards; at most 2 are allowed, as more could block the gateway on a hostile path (use <LocationMatch> with bounded repeats such as [^/]{1,64})`);
+      return undefined;
+    }
     return { kind: 'regex', source, regex: globToRegExp(source), wildcard: true };
   }
   const translated = translatePcre(source);
   if (translated.kind === 'broken') {
     // Apache's PCRE refuses it too: always an error, as `apache2 -t` would report.
     sink.error('CONFIG_VALUE', loc, `regular expression '${source}' does not compile: ${translated.reason}`);
+    return undefined;
+  }
+  if (translated.kind === 'unsafe') {
+    // Valid for Apache, but matching it could block the event loop (see pcre.ts checkRepeat).
+    const what = `regular expression '${source}' could block the gateway on a hostile path (JavaScript's engine has no match limit, unlike Apache's PCRE): ${translated.reason}; rewrite that part, e.g. with a character class or a bounded repeat`;
+    if (endpoint) sink.error('CONFIG_VALUE', loc, what);
+    else sink.warning('CONFIG_VALUE', loc, `${what}; this <${node.name}> is not a WebSocket endpoint, so wsgate ignores it`);
     return undefined;
   }
   let reason = translated.kind === 'unsupported' ? translated.reason : '';

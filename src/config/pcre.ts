@@ -7,7 +7,28 @@ import { broken, characterClass, characterEscape, hspace, isLetter, literal, Sto
 export type PcreTranslation =
   | { kind: 'ok'; source: string; flags: string }
   | { kind: 'broken'; reason: string }
-  | { kind: 'unsupported'; reason: string };
+  | { kind: 'unsupported'; reason: string }
+  /** Valid, but JavaScript's backtracking engine (no match limit, unlike PCRE) could take seconds or
+   *  more on a hostile path: `construct` is the offending part of the pattern, `offset` where it starts. */
+  | { kind: 'unsafe'; reason: string; construct: string; offset: number };
+
+/** Longest request path a regex Location is tried on (server/router.ts): what an unbounded
+ *  quantifier counts as in the cost estimate below. */
+export const maxRegexPathLength = 2048;
+
+/** Worst-case backtracking estimate allowed: the product of every quantifier's maximum repeat
+ *  (maxRegexPathLength for unbounded ones). Two unbounded quantifiers (4.2 million) are fine,
+ *  and take a few milliseconds; a third would cost seconds on a 2 KiB path. */
+export const maxRegexCost = 10_000_000;
+
+/** Thrown for a pattern that could stall the event loop; see quantifier(). */
+class Unsafe {
+  constructor(
+    readonly reason: string,
+    readonly construct: string,
+    readonly offset: number,
+  ) {}
+}
 
 /** Inline options emulated by rewriting (i: letters → [aA]; s: . → [\s\S]; m: ^ $ at line ends). */
 interface Modes {
@@ -20,6 +41,23 @@ interface Group {
   outer: Modes;
   close: string;
   outStart: number;
+  /** Where the group starts in the pattern, for naming it in an error. */
+  srcStart: number;
+  /** Something inside has a quantifier (even ?: (a?a?)+ splits a run of a's many ways). */
+  repeats: boolean;
+  /** First item of each alternative when it is one literal character, else undefined
+   *  (alternatives that may start alike make a repeated group ambiguous). */
+  firsts: (string | undefined)[];
+  /** Items emitted in the current alternative. */
+  items: number;
+}
+
+/** The last closed group, while it is still the item a quantifier would repeat. */
+interface ClosedGroup {
+  outStart: number;
+  srcStart: number;
+  repeats: boolean;
+  ambiguous: boolean;
 }
 
 class Translator implements Cursor {
@@ -32,6 +70,9 @@ class Translator implements Cursor {
   private atom: number | undefined;
   /** After a quantifier: a following ? makes it lazy, + possessive; anything else may not follow. */
   private quantified: 'no' | 'greedy' | 'final' = 'no';
+  private lastGroup: ClosedGroup | undefined;
+  /** Product of the quantifiers' maximum repeats so far (see maxRegexCost). */
+  private cost = 1;
   private emulated = 0;
   private numberedBackrefs = false;
   /** Capturing groups and their names, and the references to them (PCRE refuses dangling ones;
@@ -62,10 +103,19 @@ class Translator implements Cursor {
     return this.src[this.pos + n] ?? '';
   }
 
-  private emitAtom(text: string): void {
+  private emitAtom(text: string, literalChar?: string): void {
     this.atom = this.out.length;
     this.quantified = 'no';
     this.out += text;
+    this.noteItem(literalChar);
+  }
+
+  /** Records the first item of the current alternative of the innermost group. */
+  private noteItem(literalChar: string | undefined): void {
+    const group = this.groups[this.groups.length - 1];
+    if (!group) return;
+    if (group.items === 0) group.firsts[group.firsts.length - 1] = this.modes.i || this.nativeCaseless ? undefined : literalChar;
+    group.items += 1;
   }
 
   private emitAssertion(text: string): void {
@@ -106,8 +156,14 @@ class Translator implements Cursor {
         this.pos += q[0].length;
         return this.quantifier(`{${q[0]}`);
       }
-      case '|':
+      case '|': {
+        const group = this.groups[this.groups.length - 1];
+        if (group) {
+          group.firsts.push(undefined);
+          group.items = 0;
+        }
         return this.emitAssertion('|');
+      }
       case '^':
         return this.emitAssertion(this.modes.m ? '(?<![^\\n])' : '^');
       case '$':
@@ -115,8 +171,39 @@ class Translator implements Cursor {
       case '.':
         return this.emitAtom(this.modes.s ? '[\\s\\S]' : '[^\\n]');
       default:
-        return this.emitAtom(this.char(c));
+        return this.emitAtom(this.char(c), c);
     }
+  }
+
+  /** A repeated group that itself contains a quantifier ((a+)+, (\w+/)*) or whose alternatives may
+   *  start alike ((a|ab)*) can be matched many ways; on a failing subject JavaScript's engine tries
+   *  them all, doubling the time per character. Refused: Apache's PCRE stops at its match limit,
+   *  JavaScript has none, and one request would block the event loop for every connection. */
+  private checkRepeat(q: string): void {
+    const repeatsMore = !/^(?:\?|\{[01]\}|\{0?,1\}|\{[01],[01]\})$/.test(q);
+    const group = this.lastGroup !== undefined && this.lastGroup.outStart === this.atom ? this.lastGroup : undefined;
+    if (repeatsMore && group && (group.repeats || group.ambiguous)) {
+      const construct = this.src.slice(group.srcStart, this.pos);
+      const reason = group.repeats
+        ? `nested quantifier '${construct}': a repeated group that itself contains a quantifier can take exponential time on a non-matching path`
+        : `quantified alternation '${construct}': alternatives that can start with the same character, repeated, can take exponential time on a non-matching path`;
+      throw new Unsafe(reason, construct, group.srcStart);
+    }
+    const max = q === '?' ? 1 : q === '*' || q === '+' ? Infinity : Number(/(\d*)\}$/.exec(q)?.[1] || Infinity);
+    this.cost *= Math.min(max, maxRegexPathLength);
+    if (this.cost > maxRegexCost) {
+      const construct = this.src.slice(0, this.pos);
+      throw new Unsafe(
+        `too many repeats: up to '${construct}' a non-matching path of ${maxRegexPathLength} characters can take ${this.cost.toPrecision(2)} backtracking steps (at most ${maxRegexCost.toPrecision(2)}; a bounded repeat such as {1,64} costs 64, an unbounded one ${maxRegexPathLength})`,
+        construct,
+        0,
+      );
+    }
+    const inner = this.groups[this.groups.length - 1];
+    if (!inner) return;
+    inner.repeats = true;
+    // A quantified first item (a?b|ab) no longer tells which alternative applies.
+    if (inner.items === 1) inner.firsts[inner.firsts.length - 1] = undefined;
   }
 
   private quantifier(q: string): void {
@@ -128,6 +215,7 @@ class Translator implements Cursor {
     } else if (this.atom === undefined || this.quantified !== 'no') {
       broken('quantifier does not follow a repeatable item');
     } else {
+      this.checkRepeat(q);
       this.out += q;
       this.quantified = 'greedy';
     }
@@ -186,7 +274,7 @@ class Translator implements Cursor {
       default: {
         const item = characterEscape(this, c);
         const ch = item.code === undefined ? '' : String.fromCharCode(item.code);
-        return this.emitAtom(isLetter(ch) ? this.char(ch) : item.text);
+        return this.emitAtom(isLetter(ch) ? this.char(ch) : item.text, ch === '' ? undefined : ch);
       }
     }
   }
@@ -222,8 +310,10 @@ class Translator implements Cursor {
   private openGroup(): void {
     const rest = this.src.slice(this.pos);
     const outer = { ...this.modes };
+    const srcStart = this.pos - 1;
     const push = (open: string, close: string, modes: Modes = outer): void => {
-      this.groups.push({ outer, close, outStart: this.out.length });
+      this.noteItem(undefined);
+      this.groups.push({ outer, close, outStart: this.out.length, srcStart, repeats: false, firsts: [undefined], items: 0 });
       this.out += open;
       this.modes = modes;
       this.atom = undefined;
@@ -302,6 +392,13 @@ class Translator implements Cursor {
     this.modes = group?.outer ?? this.modes;
     this.atom = group?.outStart;
     this.quantified = 'no';
+    if (!group) return;
+    const firsts = group.firsts;
+    const ambiguous = firsts.length > 1 && (firsts.some((f) => f === undefined) || new Set(firsts).size < firsts.length);
+    this.lastGroup = { outStart: group.outStart, srcStart: group.srcStart, repeats: group.repeats, ambiguous };
+    // What a group repeats, its enclosing group repeats too.
+    const parent = this.groups[this.groups.length - 1];
+    if (group.repeats && parent) parent.repeats = true;
   }
 }
 
@@ -310,6 +407,7 @@ export function translatePcre(source: string): PcreTranslation {
     return new Translator(source).run();
   } catch (err) {
     if (err instanceof Stop) return { kind: err.kind, reason: err.reason };
+    if (err instanceof Unsafe) return { kind: 'unsafe', reason: err.reason, construct: err.construct, offset: err.offset };
     throw err;
   }
 }

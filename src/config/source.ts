@@ -45,3 +45,32 @@ export function toLogicalSource(raw: string, file: string): LogicalSource {
   };
   return { file, text, locate };
 }
+
+/** Longest logical line (after joining `\` continuations): also bounds every token and argument. */
+export const maxLogicalLineChars = 1024 * 1024;
+
+/** Where the first logical line longer than `max` starts (1-based line), or undefined. Linear
+ *  and allocation-free, so a huge or hostile file is refused before it is split and lexed. */
+export function findOverlongLine(raw: string, max = maxLogicalLineChars): { line: number; length: number } | undefined {
+  let start = 0; // of the current physical line
+  let logicalStartLine = 1;
+  let logicalLength = 0;
+  let line = 1;
+  while (start <= raw.length) {
+    const lf = raw.indexOf('\n', start);
+    const end = lf < 0 ? raw.length : lf;
+    let content = end - start;
+    if (content > 0 && raw.charCodeAt(end - 1) === 0x0d) content -= 1;
+    const continued = content > 0 && raw.charCodeAt(start + content - 1) === 0x5c; // '\'
+    logicalLength += continued ? content - 1 : content;
+    if (logicalLength > max) return { line: logicalStartLine, length: logicalLength };
+    if (lf < 0) break;
+    line += 1;
+    if (!continued) {
+      logicalLength = 0;
+      logicalStartLine = line;
+    }
+    start = lf + 1;
+  }
+  return undefined;
+}

@@ -2,7 +2,7 @@
 // in Apache's reading order. Every directive and section is kept (Apache's own too):
 //  - an Include/IncludeOptional node keeps its place and holds the included files' nodes as children;
 //  - a true <IfDefine>/<IfModule> keeps its node with its children; a false one is dropped whole.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { SourceLocation } from '../errors.js';
 import { DiagnosticSink, sortDiagnostics } from './diagnostics.js';
@@ -11,6 +11,8 @@ import type { Diagnostic, LoadedModule } from './model.js';
 import { moduleKey, providedModules } from './modules.js';
 import { argumentCountProblem, findDirective } from './schema.js';
 import { realPath } from './paths.js';
+import { maxConfigFileBytes, readRegularFile, type ReadResult } from './read-file.js';
+import { findOverlongLine, maxLogicalLineChars } from './source.js';
 import { parseConfigText, type Arg, type SyntaxNode } from './syntax.js';
 import { substituteVariables } from './variables.js';
 
@@ -52,6 +54,13 @@ export interface TreeResult {
 }
 
 const maxIncludeDepth = 128;
+/** Sections and includes nested in each other; deeper trees would exhaust the stack later on. */
+export const maxNestingDepth = 256;
+/** Files included in all (the same file counts each time): wildcards that include each other
+ *  would otherwise grow factorially. */
+export const maxIncludedFiles = 4096;
+/** Config text read in all, the main file and every inclusion together. */
+export const maxTotalConfigBytes = 64 * 1024 * 1024;
 
 class TreeBuilder {
   readonly sink = new DiagnosticSink();
@@ -61,6 +70,13 @@ class TreeBuilder {
   private readonly variables = new Map<string, string>();
   private readonly modules = new Set(providedModules.map(moduleKey));
   private readonly includeStack: string[] = [];
+  /** Each file is read from disk once, however many Include lines or wildcards name it. */
+  private readonly fileCache = new Map<string, ReadResult>();
+  private depth = 0;
+  private included = 0;
+  private totalBytes = 0;
+  private budgetReported = false;
+  private readonly reportedCycles = new Set<string>();
   serverRoot: string;
 
   constructor(
@@ -84,10 +100,19 @@ class TreeBuilder {
 
   readFile(file: string, text: string): ResolvedNode[] {
     if (!this.files.includes(file)) this.files.push(file);
+    this.totalBytes += text.length;
+    const overlong = findOverlongLine(text);
+    if (overlong) {
+      // Refused before lexing: one such line would cost memory and time out of all proportion.
+      this.sink.error('CONFIG_SYNTAX', { file, line: overlong.line, column: 1 }, `line longer than ${maxLogicalLineChars} characters (after joining \\ continuations); the file is not read`);
+      return [];
+    }
     this.includeStack.push(file);
+    this.depth += 1;
     const parsed = parseConfigText(text, file);
     this.sink.list.push(...parsed.diagnostics);
     const nodes = this.expand(parsed.nodes);
+    this.depth -= 1;
     this.includeStack.pop();
     return nodes;
   }
@@ -98,9 +123,13 @@ class TreeBuilder {
     const out: string[] = [];
     const argLocs: SourceLocation[] = [];
     for (const arg of args) {
-      const value = substituteVariables(arg.value, this.lookup, (name) =>
-        this.sink.warning('CONFIG_VALUE', arg.loc, `variable \${${name}} is not defined (no Define before this line, not in the environment); the text is kept as is, as Apache does`),
-      );
+      const value =
+        substituteVariables(
+          arg.value,
+          this.lookup,
+          (name) => this.sink.warning('CONFIG_VALUE', arg.loc, `variable \${${name}} is not defined (no Define before this line, not in the environment); the text is kept as is, as Apache does`),
+          (name) => this.sink.error('CONFIG_VALUE', arg.loc, `expanding \${${name}} makes this argument longer than ${maxLogicalLineChars} characters; it is kept unexpanded`),
+        ) ?? arg.value;
       // Apache substitutes before splitting the line into words: an unquoted value with blanks splits.
       const parts = value !== arg.value && !arg.quoted ? value.split(/\s+/).filter((p) => p !== '') : [value];
       for (const part of parts) {
@@ -119,7 +148,14 @@ class TreeBuilder {
       if (node.children) {
         const active = this.conditionHolds(resolved);
         if (active === false) continue;
-        resolved.children = this.expand(node.children);
+        if (this.depth >= maxNestingDepth) {
+          this.sink.error('CONFIG_SYNTAX', node.loc, `<${node.name}> is nested more than ${maxNestingDepth} sections and includes deep; its contents are not read`);
+          resolved.children = [];
+        } else {
+          this.depth += 1;
+          resolved.children = this.expand(node.children);
+          this.depth -= 1;
+        }
       } else {
         this.apply(resolved);
       }
@@ -207,22 +243,37 @@ class TreeBuilder {
     const children: ResolvedNode[] = [];
     for (const file of expansion.files) {
       if (this.includeStack.includes(file)) {
+        // Once per Include line and file: wildcards that include each other meet the same cycle often.
+        const key = `${where.file}:${where.line}:${where.column}\0${file}`;
+        if (this.reportedCycles.has(key)) continue;
+        this.reportedCycles.add(key);
         const chain = [...this.includeStack.slice(this.includeStack.indexOf(file)), file].join(' → ');
         this.sink.error('CONFIG_INCLUDE', where, `${node.name} cycle: ${chain}`);
         continue;
       }
-      if (this.includeStack.length >= maxIncludeDepth) {
-        this.sink.error('CONFIG_INCLUDE', where, `${node.name}: more than ${maxIncludeDepth} nested includes`);
+      if (this.includeStack.length >= maxIncludeDepth || this.depth >= maxNestingDepth) {
+        this.sink.error('CONFIG_INCLUDE', where, `${node.name}: more than ${maxIncludeDepth} nested includes (or ${maxNestingDepth} sections and includes)`);
         continue;
       }
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (err) {
-        this.sink.error('CONFIG_INCLUDE', where, `${node.name}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      if (this.included >= maxIncludedFiles || this.totalBytes > maxTotalConfigBytes) {
+        if (!this.budgetReported) {
+          const what = this.included >= maxIncludedFiles ? `more than ${maxIncludedFiles} files included in all` : `more than ${maxTotalConfigBytes} bytes of configuration read in all`;
+          this.sink.error('CONFIG_INCLUDE', where, `${node.name}: ${what} (wildcards that include each other?); the rest is not read`);
+        }
+        this.budgetReported = true;
+        return children;
+      }
+      let read = this.fileCache.get(file);
+      if (read === undefined) {
+        read = readRegularFile(file, maxConfigFileBytes);
+        this.fileCache.set(file, read);
+      }
+      if (read.error !== undefined) {
+        this.sink.error('CONFIG_INCLUDE', where, `${node.name}: cannot read ${file}: ${read.error}`);
         continue;
       }
-      children.push(...this.readFile(file, text));
+      this.included += 1;
+      children.push(...this.readFile(file, read.text));
     }
     return children;
   }
@@ -244,12 +295,10 @@ export function buildTree(text: string, file: string, options: LoadOptions = {})
 
 /** Reads the main file; an unreadable file is one diagnostic on the file itself (line 0). */
 export function readMainFile(file: string): { text: string | undefined; diagnostic: Diagnostic | undefined } {
-  try {
-    return { text: readFileSync(file, 'utf8'), diagnostic: undefined };
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((err as Error).message);
-    return { text: undefined, diagnostic: { severity: 'error', code: 'CONFIG_INCLUDE', loc: { file, line: 0, column: 0 }, message: `cannot read the configuration file: ${reason}` } };
-  }
+  const read = readRegularFile(file, maxConfigFileBytes);
+  if (read.error === undefined) return { text: read.text, diagnostic: undefined };
+  const reason = read.error === 'ENOENT' ? 'no such file' : read.error;
+  return { text: undefined, diagnostic: { severity: 'error', code: 'CONFIG_INCLUDE', loc: { file, line: 0, column: 0 }, message: `cannot read the configuration file: ${reason}` } };
 }
 
 export function resolveTree(file: string, options: LoadOptions = {}): { nodes: ConfigNode[]; diagnostics: Diagnostic[] } {

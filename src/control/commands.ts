@@ -43,10 +43,23 @@ export function acknowledgement(command: AcknowledgedCommand): ControlResult {
   return { kind: acknowledgements[command.kind] };
 }
 
-/** Limits shared by both transports. */
+/** Limits shared by both transports (defaults; WebSocketControlMaxPayload changes them). */
 export const ControlLimits = {
   /** Longest command line, terminator excluded: a 1 MiB text message plus its command words. */
   maxLineBytes: 1024 * 1024 + 4096,
-  /** Largest payload of SENDB/SENDT/BROADCASTB/BROADCASTT and of an HTTP send (MaxMessageSize's default). */
-  maxPayloadBytes: 32 * 1024 * 1024,
+  /** Largest payload of SENDB/SENDT/BROADCASTB/BROADCASTT and of an HTTP send: well below
+   *  MaxMessageSize (32 MiB), so unfinished commands cannot pin much memory. */
+  maxPayloadBytes: 1024 * 1024,
 } as const;
+
+export interface ControlLimitValues {
+  maxLineBytes: number;
+  maxPayloadBytes: number;
+  /** An HTTP body: room for a maximal payload in base64 inside JSON. */
+  maxBodyBytes: number;
+}
+
+/** The limits for a WebSocketControlMaxPayload (undefined: the defaults). */
+export function controlLimits(maxPayload: number = ControlLimits.maxPayloadBytes): ControlLimitValues {
+  return { maxLineBytes: maxPayload + 4096, maxPayloadBytes: maxPayload, maxBodyBytes: Math.ceil((maxPayload * 4) / 3) + 64 * 1024 };
+}

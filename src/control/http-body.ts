@@ -4,31 +4,42 @@
 //   anything else or none          the body's raw bytes → binary frame
 import type { IncomingMessage } from 'node:http';
 import { WsgateError } from '../errors.js';
-import { ControlLimits } from './commands.js';
-
-/** Room for a maximal payload in base64 inside JSON. */
-export const maxBodyBytes = Math.ceil((ControlLimits.maxPayloadBytes * 4) / 3) + 64 * 1024;
+import { controlLimits } from './commands.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function readBody(req: IncomingMessage, limit = maxBodyBytes): Promise<Buffer> {
+/** Thrown when the client went away before its body was complete (nothing to answer). */
+export class BodyAborted extends Error {}
+
+export function readBody(req: IncomingMessage, limit = controlLimits().maxBodyBytes): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
+    let done = false;
+    const finish = (error: Error | undefined): void => {
+      if (done) return;
+      done = true;
+      if (error) {
+        chunks = []; // an aborted or refused body is not kept while the socket lingers
+        reject(error);
+      } else resolve(Buffer.concat(chunks, size));
+    };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
         req.removeAllListeners('data');
         req.pause();
-        reject(tooLarge(limit));
+        finish(tooLarge(limit));
         return;
       }
       chunks.push(chunk);
     });
-    req.once('end', () => resolve(Buffer.concat(chunks, size)));
-    req.once('error', reject);
+    req.once('end', () => finish(undefined));
+    // A client that resets or closes mid-body ('error' ECONNRESET / 'aborted', or only 'close').
+    req.once('error', (err) => finish(new BodyAborted(err.message)));
+    req.once('close', () => finish(new BodyAborted('the client closed the connection before the body was complete')));
   });
 }
 
@@ -38,9 +49,7 @@ export function messageFromBody(contentType: string | undefined, body: Buffer): 
   if (media === 'application/json') data = messageFromJson(parseJsonObject(body));
   else if (media.startsWith('text/')) data = decodeText(body, /;\s*charset="?([^";\s]+)/i.exec(contentType ?? '')?.[1]);
   else data = body;
-  const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-  if (size > ControlLimits.maxPayloadBytes) throw tooLarge(ControlLimits.maxPayloadBytes);
-  return data;
+  return data; // its size is checked against WebSocketControlMaxPayload by the server
 }
 
 /** Body of POST …/close: empty, or JSON {"code": 4000, "reason": "…"}. */
@@ -102,6 +111,6 @@ function badRequest(message: string): WsgateError {
   return new WsgateError('CONTROL_COMMAND', message, { status: 400 });
 }
 
-function tooLarge(limit: number): WsgateError {
+export function tooLarge(limit: number): WsgateError {
   return new WsgateError('MESSAGE_TOO_BIG', `the body is larger than ${limit} bytes`, { status: 413 });
 }

@@ -7,9 +7,18 @@ import type { RegistryClient } from '../registry/types.js';
 import { isLoopbackHost } from '../config/loopback.js';
 import { formatHostPort } from '../config/values.js';
 import { bearerMatches, isLocalToolRequest } from './auth.js';
+import { controlLimits, type ControlCommand, type ControlLimitValues } from './commands.js';
 import { executeCommand } from './execute.js';
-import { readBody } from './http-body.js';
+import { BodyAborted, readBody, tooLarge } from './http-body.js';
 import { matchRoute, resultJson } from './http-routes.js';
+
+/** As the WebSocket port (WebSocketHandshakeTimeout's default): the request head within 10 s,
+ *  also for a connection that sends nothing; the whole request, body included, within 30 s. */
+export const controlHeadersTimeoutMs = 10_000;
+export const controlRequestTimeoutMs = 30_000;
+/** Connections to the API at a time: with the body cap, what unfinished requests can hold is at
+ *  most this × the largest body (about 180 MB with the default WebSocketControlMaxPayload). */
+export const controlMaxConnections = 128;
 
 export interface HttpServerOptions {
   host: string;
@@ -18,6 +27,10 @@ export interface HttpServerOptions {
   token: string | undefined;
   registry: RegistryClient;
   log: Logger;
+  /** WebSocketControlMaxPayload (undefined: the default). */
+  maxPayload?: number | undefined;
+  /** For tests: shorter than controlHeadersTimeoutMs / controlRequestTimeoutMs. */
+  timeouts?: { headersMs: number; requestMs: number };
 }
 
 export interface RunningHttpServer {
@@ -37,13 +50,31 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }
     log.warn({ host, port }, 'control API without a token: any local process can push and close connections; set WebSocketControlToken');
   }
-  const server = createServer((req, res) => {
-    handle(req, res, token, registry, log).catch((err: unknown) => {
-      log.error({ err }, 'control API request failed');
-      if (!res.headersSent) sendJson(res, 500, errorBody('IO', 'internal error'));
-      else res.destroy();
-    });
-  });
+  const limits = controlLimits(options.maxPayload);
+  const headersMs = options.timeouts?.headersMs ?? controlHeadersTimeoutMs;
+  const requestMs = options.timeouts?.requestMs ?? controlRequestTimeoutMs;
+  const server = createServer(
+    {
+      headersTimeout: headersMs,
+      requestTimeout: requestMs,
+      // How often node looks for expired requests; its default (30 s) is far coarser than the timeouts.
+      connectionsCheckingInterval: Math.min(1000, Math.max(100, headersMs / 4)),
+    },
+    (req, res) => {
+      handle(req, res, token, registry, log, limits).catch((err: unknown) => {
+        if (err instanceof BodyAborted) {
+          // The client's own doing (it reset or closed mid-body): nothing to answer, no stack.
+          log.debug({ url: req.url, reason: err.message }, 'control API request aborted by the client');
+          res.destroy();
+          return;
+        }
+        log.error({ err }, 'control API request failed');
+        if (!res.headersSent) sendJson(res, 500, errorBody('IO', 'internal error'));
+        else res.destroy();
+      });
+    },
+  );
+  server.maxConnections = controlMaxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new WsgateError('CONTROL_SOCKET', `cannot listen on ${formatHostPort(host, port)} for the control API: ${err.message}`, { loc, cause: err })));
     server.listen(port, host, () => resolve());
@@ -60,7 +91,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, token: string | undefined, registry: RegistryClient, log: Logger): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, token: string | undefined, registry: RegistryClient, log: Logger, limits: ControlLimitValues): Promise<void> {
   if (token !== undefined && !bearerMatches(req.headers.authorization, token)) {
     res.setHeader('WWW-Authenticate', req.headers.authorization ? 'Bearer realm="wsgate", error="invalid_token"' : 'Bearer realm="wsgate"');
     sendJson(res, 401, errorBody('CONTROL_AUTH', 'a valid bearer token is required'));
@@ -77,8 +108,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, token: string |
       res.setHeader('Allow', route.allow.join(', '));
       throw new WsgateError('CONTROL_COMMAND', `method ${req.method} is not allowed here`, { status: 405 });
     }
-    const body = route.readsBody ? await readBody(req) : Buffer.alloc(0);
-    const result = await executeCommand(route.command(body, req.headers['content-type']), registry);
+    const body = route.readsBody ? await readBody(req, limits.maxBodyBytes) : Buffer.alloc(0);
+    const command = route.command(body, req.headers['content-type']);
+    if (payloadSize(command) > limits.maxPayloadBytes) throw tooLarge(limits.maxPayloadBytes);
+    const result = await executeCommand(command, registry);
     sendJson(res, 200, resultJson(result));
   } catch (err) {
     if (!isWsgateError(err)) throw err;
@@ -87,6 +120,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, token: string |
     if (err.status === 413) res.setHeader('Connection', 'close');
     sendJson(res, err.status ?? 400, errorBody(err.code, err.message));
   }
+}
+
+function payloadSize(command: ControlCommand): number {
+  if (command.kind !== 'send' && command.kind !== 'broadcast') return 0;
+  return typeof command.data === 'string' ? Buffer.byteLength(command.data) : command.data.length;
 }
 
 function errorBody(code: string, message: string): unknown {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ControlConfig } from '../config/model.js';
 import type { RegistryClient } from '../registry/types.js';
+import { controlLimits } from './commands.js';
 import { startHttpServer, type RunningHttpServer } from './http-server.js';
 import { startSocketServer, type RunningSocketServer } from './socket-server.js';
 
@@ -26,10 +27,12 @@ export async function startControl(control: ControlConfig, registry: RegistryCli
   let http: RunningHttpServer | undefined;
   try {
     if (control.socket) {
-      socket = await startSocketServer({ ...control.socket, registry, log: clog, ...(options.locations && { locations: options.locations }) });
+      const { maxLineBytes, maxPayloadBytes } = controlLimits(control.maxPayload);
+      const limits = { maxLineBytes, maxPayloadBytes };
+      socket = await startSocketServer({ ...control.socket, registry, log: clog, limits, ...(options.locations && { locations: options.locations }) });
     }
     if (control.listen) {
-      http = await startHttpServer({ ...control.listen, token: control.token, registry, log: clog });
+      http = await startHttpServer({ ...control.listen, token: control.token, registry, log: clog, maxPayload: control.maxPayload });
     }
   } catch (err) {
     await socket?.close();

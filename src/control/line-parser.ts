@@ -24,8 +24,6 @@ enum ParserState {
   /** The current line is over the limit: drop bytes up to the next LF. */
   SkipLine,
   Payload,
-  /** The announced payload is over the limit: drop exactly that many bytes to stay in sync. */
-  SkipPayload,
   Stopped,
 }
 
@@ -43,7 +41,7 @@ export class LineParser {
   private readonly maxPayloadBytes: number;
 
   constructor(private readonly payloadLengthOf: PayloadLengthOf, options: LineParserOptions = {}) {
-    this.maxLineBytes = options.maxLineBytes ?? ControlLimits.maxLineBytes;
+    this.maxLineBytes = options.maxLineBytes ?? ControlLimits.maxLineBytes; // both bound memory per client
     this.maxPayloadBytes = options.maxPayloadBytes ?? ControlLimits.maxPayloadBytes;
   }
 
@@ -67,7 +65,6 @@ export class LineParser {
           break;
         }
         case ParserState.Payload:
-        case ParserState.SkipPayload:
           offset = this.readPayload(chunk, offset, out);
           break;
       }
@@ -118,28 +115,30 @@ export class LineParser {
       // Without a readable length the following bytes cannot be told apart from commands.
       out.push({ kind: 'error', fatal: true, error: length });
       this.state = ParserState.Stopped;
+    } else if (length > this.maxPayloadBytes) {
+      // Skipping the payload would swallow the client's stream (a 15-digit length: for ever) while
+      // it waits for an answer; say why and stop instead.
+      const message = `payload of ${length} bytes announced, more than the ${this.maxPayloadBytes} allowed (WebSocketControlMaxPayload); closing, as the bytes that follow cannot be told from commands`;
+      out.push({ kind: 'error', fatal: true, error: new WsgateError('MESSAGE_TOO_BIG', message) });
+      this.state = ParserState.Stopped;
     } else {
       this.payloadLine = line;
       this.remaining = length;
-      this.state = length > this.maxPayloadBytes ? ParserState.SkipPayload : ParserState.Payload;
+      this.state = ParserState.Payload;
       if (length === 0) this.finishPayload(out);
     }
   }
 
   private readPayload(chunk: Buffer, offset: number, out: LineRequest[]): number {
     const n = Math.min(this.remaining, chunk.length - offset);
-    if (this.state === ParserState.Payload) this.keep(chunk.subarray(offset, offset + n));
+    this.keep(chunk.subarray(offset, offset + n));
     this.remaining -= n;
     if (this.remaining === 0) this.finishPayload(out);
     return offset + n;
   }
 
   private finishPayload(out: LineRequest[]): void {
-    if (this.state === ParserState.SkipPayload) {
-      out.push({ kind: 'error', fatal: false, error: new WsgateError('MESSAGE_TOO_BIG', `payload longer than ${this.maxPayloadBytes} bytes`) });
-    } else {
-      out.push({ kind: 'payload', line: this.payloadLine, payload: this.take() });
-    }
+    out.push({ kind: 'payload', line: this.payloadLine, payload: this.take() });
     this.payloadLine = '';
     this.state = ParserState.Line;
   }

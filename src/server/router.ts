@@ -3,6 +3,7 @@
 // main server followed by the vhost's own (Apache merges vhost sections over the main server's),
 // the LAST matching section in that order winning.
 import type { EndpointConfig, GatewayConfig, VirtualHostConfig } from '../config/model.js';
+import { maxRegexPathLength } from '../config/pcre.js';
 import { configuredHostName, hostName } from './host-name.js';
 import { vhostPorts } from './vhost-ports.js';
 
@@ -30,7 +31,9 @@ function sameVhost(a: VirtualHostConfig, b: VirtualHostConfig): boolean {
 
 function matches(endpoint: EndpointConfig, path: string): boolean {
   const m = endpoint.match;
-  return m.kind === 'prefix' ? path.startsWith(m.path) : m.regex.test(path);
+  // The config refuses patterns whose cost on a path this long is too high (config/pcre.ts);
+  // a longer path only reaches prefix Locations.
+  return m.kind === 'prefix' ? path.startsWith(m.path) : path.length <= maxRegexPathLength && m.regex.test(path);
 }
 
 export class Router {
@@ -67,7 +70,9 @@ export class Router {
     for (const route of this.vhosts) {
       if (route.ports !== undefined && !route.ports.has(port)) continue;
       fallback ??= route;
-      if (name !== undefined && route.names.some((r) => r.test(name))) return route.endpoints;
+      // No DNS name is longer than 253 characters: a longer Host (up to the 16 KiB header limit) is
+      // not tried against wildcard aliases, where each `*` would multiply the backtracking.
+      if (name !== undefined && name.length <= 253 && route.names.some((r) => r.test(name))) return route.endpoints;
     }
     return fallback ? fallback.endpoints : this.main;
   }

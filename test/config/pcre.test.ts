@@ -22,7 +22,7 @@ function pcreMatches(pattern: string, subjects: readonly string[]): boolean[] | 
 }
 
 /** What location-match.ts does with a pattern: broken, unsupported, or a RegExp. */
-function verdict(pattern: string): 'broken' | 'unsupported' | RegExp {
+function verdict(pattern: string): 'broken' | 'unsupported' | 'unsafe' | RegExp {
   const t = translatePcre(pattern);
   if (t.kind !== 'ok') return t.kind;
   try {
@@ -92,7 +92,8 @@ describe('PCRE translation', () => {
       for (let n = 1 + Math.floor(next() * 7); n > 0; n--) pattern += pieces[Math.floor(next() * pieces.length)];
       const ours = verdict(pattern);
       const pcre = pcreMatches(pattern, subjects);
-      const agree = ours === 'broken' ? pcre === 'error' : ours === 'unsupported' || (pcre !== 'error' && subjects.every((x, k) => ours.test(x) === pcre[k]));
+      const agree =
+        ours === 'broken' ? pcre === 'error' : ours === 'unsupported' || ours === 'unsafe' ? pcre !== 'error' || ours === 'unsupported' : pcre !== 'error' && subjects.every((x, k) => ours.test(x) === pcre[k]);
       if (!agree) disagreements.push(pattern);
     }
     expect(disagreements).toEqual([]);
@@ -107,4 +108,27 @@ describe('PCRE translation', () => {
     expect(verdict(pattern)).toBe('unsupported');
     if (grepHasPcre) expect(pcreMatches(pattern, ['x'])).not.toBe('error');
   });
+
+  // Valid PCRE whose worst case in JavaScript's backtracking engine would block the event loop.
+  test.each([
+    ['^/(a+)+$', "nested quantifier '(a+)+'"],
+    ['^/(a?a?)+$', "nested quantifier '(a?a?)+'"],
+    ['^/(?:x(\\w+/)){2,}$', "nested quantifier '(?:x(\\w+/)){2,}'"],
+    ['^/(a|ab)*$', "quantified alternation '(a|ab)*'"],
+    ['^/(\\d|x)+$', "quantified alternation '(\\d|x)+'"],
+    ['(?i)^/(a|A)+$', "quantified alternation '(a|A)+'"],
+    ['^/.*a.*a.*z$', "too many repeats: up to '^/.*a.*a.*'"],
+  ])('%s is refused as unsafe: %s', (pattern, construct) => {
+    const t = translatePcre(pattern);
+    expect(t.kind).toBe('unsafe');
+    expect(t.kind === 'unsafe' && t.reason).toContain(construct);
+    if (grepHasPcre) expect(pcreMatches(pattern, ['x'])).not.toBe('error');
+  });
+
+  test.each(['^/(foo|bar)+$', '^/(a+)?$', '^/((a)b)+$', '^/rooms/[^/]+/users/[^/]+$', '^/x{1,64}y{1,64}z{1,64}$', '^/(?:ab)+c*$'])(
+    '%s stays allowed (no nesting, distinct alternatives, cost within the budget)',
+    (pattern) => {
+      expect(verdict(pattern)).toBeInstanceOf(RegExp);
+    },
+  );
 });

@@ -35,10 +35,17 @@ describe('LineParser', () => {
     expect(parser.stopped).toBe(false);
   });
 
-  it('skips an over-long payload byte for byte, so its content is never read as commands', () => {
+  it('stops at an over-long payload (its content is never read as commands, the stream never swallowed)', () => {
     const parser = new LineParser(payloadLengthOf, { maxPayloadBytes: 4 });
-    const input = Buffer.from('SENDB x 10\nCLOSE a\nXYPING\nSENDB y 4\nabcd');
-    expect(feed(parser, input, 3).map(summary)).toEqual(['error:MESSAGE_TOO_BIG:false', 'line:PING', 'payload:SENDB y 4:61626364']);
+    const input = Buffer.from('PING\nSENDB x 10\nCLOSE a\nXYPING\nSENDB y 4\nabcd');
+    const out = feed(parser, input, 3);
+    expect(out.map(summary)).toEqual(['line:PING', 'error:MESSAGE_TOO_BIG:true']);
+    expect(out[1]?.kind === 'error' && out[1].error.message).toBe(
+      'payload of 10 bytes announced, more than the 4 allowed (WebSocketControlMaxPayload); closing, as the bytes that follow cannot be told from commands',
+    );
+    expect(parser.stopped).toBe(true);
+    // A 15-digit length: the same at once, with the default limit.
+    expect(new LineParser(payloadLengthOf).push(Buffer.from('SENDB x 999999999999999\nPING\n')).map(summary)).toEqual(['error:MESSAGE_TOO_BIG:true']);
   });
 
   it('stops at a payload command without a readable length', () => {
