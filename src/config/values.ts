@@ -38,6 +38,13 @@ export function parseWholeNumber(value: string, directive: string): number {
   return Number(value);
 }
 
+/** permessage-deflate window bits: 9–15 (zlib cannot deflate raw streams with 8). */
+export function parseWindowBits(value: string, directive: string): number {
+  const n = parseWholeNumber(value, directive);
+  if (n < 9 || n > 15) throw new ValueError(`${directive} takes a number from 9 to 15, not ${n}`);
+  return n;
+}
+
 export function parseSeconds(value: string, directive: string, allowZero: boolean): number {
   const n = parseWholeNumber(value, directive);
   if (n === 0 && !allowZero) throw new ValueError(`${directive} must be at least 1 second`);
