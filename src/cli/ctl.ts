@@ -1,8 +1,8 @@
 // `wsgate ctl`: talk to a running gateway's control channel (UNIX socket or HTTP API).
+// The config loader (and its parser) is imported only when a config file names the channel:
+// a backend that shells out with --socket or WSGATE_CONTROL_SOCKET does not pay for it.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
-import { loadConfig } from '../config/load.js';
 import { isWsgateError } from '../errors.js';
 import type { ControlCommand, ControlResult } from '../control/commands.js';
 import { connectSocket, httpClient, RemoteError, type ControlClient } from '../control/client.js';
@@ -58,7 +58,7 @@ export async function ctl(args: string[], io: CliIO): Promise<number> {
     }
     if ([v.socket, v.url, v.file].filter((x) => x !== undefined).length > 1) throw new UsageError('give one of --socket, --url and -f');
     command = await commandFrom(parsed.positionals, { location: v.location, group: v.group, binary: v.binary === true }, io);
-    const found = findTarget(v, io);
+    const found = await findTarget(v, io);
     if (typeof found === 'number') return found;
     target = found;
     json = v.json === true;
@@ -71,13 +71,13 @@ export async function ctl(args: string[], io: CliIO): Promise<number> {
 }
 
 /** Options first, then the environment, then the config file (-f, or conf/wsgate.conf if present). */
-function findTarget(v: { socket?: string; url?: string; file?: string; define?: string[]; token?: string }, io: CliIO): ControlTarget | number {
+async function findTarget(v: { socket?: string; url?: string; file?: string; define?: string[]; token?: string }, io: CliIO): Promise<ControlTarget | number> {
   let target: ControlTarget = { socket: v.socket, url: v.url };
   if (v.socket === undefined && v.url === undefined) {
     target = { socket: io.env.WSGATE_CONTROL_SOCKET, url: io.env.WSGATE_CONTROL_URL };
     const file = v.file ?? (target.socket ?? target.url ? undefined : defaultConfig(io.cwd));
     if (file !== undefined) {
-      const fromFile = targetInConfig(resolve(io.cwd, file), v.define ?? [], io);
+      const fromFile = await targetInConfig(resolve(io.cwd, file), v.define ?? [], io);
       if (typeof fromFile === 'number') return fromFile;
       target = fromFile;
     }
@@ -94,7 +94,8 @@ function defaultConfig(cwd: string): string | undefined {
 }
 
 /** The control channel a config file sets up, or an exit code after printing why there is none. */
-function targetInConfig(file: string, defines: string[], io: CliIO): ControlTarget | number {
+async function targetInConfig(file: string, defines: string[], io: CliIO): Promise<ControlTarget | number> {
+  const [{ loadConfig }, { formatDiagnostic, hasErrors }] = await Promise.all([import('../config/load.js'), import('../config/diagnostics.js')]);
   const { config, diagnostics } = loadConfig(file, { defines, env: io.env });
   if (hasErrors(diagnostics)) {
     for (const d of diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);

@@ -1,6 +1,7 @@
 // Chevrotain grammar of ONE logical line. Lines are parsed one at a time, so a broken line
 // yields its own error and parsing resumes at the next line: every error of a file is reported.
-import { EmbeddedActionsParser, type IToken } from 'chevrotain';
+import type { IToken } from 'chevrotain';
+import { EmbeddedActionsParser } from './chevrotain.js';
 import { CloseTag, Gt, Name, OpenTag, Quoted, SectionWord, Word, modes } from './tokens.js';
 
 export type LineKind = 'directive' | 'open' | 'close';
@@ -16,9 +17,11 @@ export interface ParsedLine {
   trailing: IToken[];
 }
 
-class LineParser extends EmbeddedActionsParser {
-  constructor() {
-    super(Object.values(modes).flat(), { recoveryEnabled: false, maxLookahead: 1 });
+export class LineParser extends EmbeddedActionsParser {
+  /** validate: run chevrotain's grammar checks (ambiguities, left recursion…). The grammar is fixed,
+   *  so test/config/grammar-definition.test.ts runs them, not every start of check/serve. */
+  constructor({ validate = false }: { validate?: boolean } = {}) {
+    super(Object.values(modes).flat(), { recoveryEnabled: false, maxLookahead: 1, skipValidations: !validate });
     this.performSelfAnalysis();
   }
 

@@ -76,6 +76,7 @@ describe('the npm package, installed from its tarball', { timeout: 120_000 }, ()
       'handlers/c/echo.c',
       'handlers/echo.mjs',
       'conf/wsgate.conf',
+      'conf/systemd/wsgate.service',
     ]) {
       expect(packed, file).toContain(file);
     }
