@@ -7,7 +7,6 @@ import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
 import { loadConfig } from '../config/load.js';
 import type { Diagnostic, GatewayConfig } from '../config/model.js';
 import { formatLocation, type WsgateError } from '../errors.js';
-import { validateHandlers } from '../plugins/validate.js';
 import type { CliIO } from './io.js';
 
 /** The options every config-reading command takes, for parseCommandArgs. */
@@ -54,7 +53,8 @@ export async function readCommandConfig(
   // Handlers are loaded even when the config has errors, so one run reports every problem; a handler
   // file that does not exist was reported by the config check already (at its WebSocketHandler line).
   const present = config.endpoints.filter((e) => existsSync(resolve(config.serverRoot, e.handler.path)));
-  const handlerDiagnostics = loadHandlers(config) ? await validateHandlers({ ...config, endpoints: present }) : [];
+  // The handler loaders (koffi among them) only for commands that load handlers.
+  const handlerDiagnostics = loadHandlers(config) ? await (await import('../plugins/validate.js')).validateHandlers({ ...config, endpoints: present }) : [];
   print(handlerDiagnostics);
   const describe = (err: WsgateError): string => (err.loc ? `${formatLocation({ ...err.loc, file: show(err.loc.file) })}: ${err.message}` : err.message);
   return { config, ok: !hasErrors(diagnostics) && !hasErrors(handlerDiagnostics), show, describe, file, defines: values.define ?? [] };

@@ -12,7 +12,7 @@ import type { GatewayConfig, ListenAddress } from '../config/model.js';
 import { locationNames, startControl, type RunningControl } from '../control/index.js';
 import { isWsgateError, type WsgateError } from '../errors.js';
 import { IpcSupervisorRegistry } from '../registry/ipc-supervisor.js';
-import { warnUnreachableVhosts } from '../server/gateway.js';
+import { warnUnreachableVhosts } from '../server/vhost-ports.js';
 import { startClusterBus, workerMember, type RunningNodeBus } from './cluster-bus.js';
 import { ExitCode, type CliIO } from './io.js';
 import { encodeWorkerConfig, WORKER_CONFIG_ENV, type WorkerConfigRef, type WorkerContext } from './worker-env.js';

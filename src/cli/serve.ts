@@ -6,7 +6,6 @@ import { isWsgateError, type WsgateError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { locationNames, startControl, type RunningControl } from '../control/index.js';
 import { InProcessRegistry } from '../registry/in-process.js';
-import { startGateway } from '../server/gateway.js';
 import type { WsConnection } from '../server/connection.js';
 import { startClusterBus, type RunningNodeBus } from './cluster-bus.js';
 import { parseCommandArgs, UsageError } from './args.js';
@@ -112,6 +111,8 @@ async function serveInProcess(
   try {
     nodes = await startClusterBus(config, log);
     const registry = nodes ? new InProcessRegistry<WsConnection>({ nodes }) : undefined;
+    // Loaded here only: a supervisor never needs the gateway (nor the plugins and koffi behind it).
+    const { startGateway } = await import('../server/gateway.js');
     running = await startGateway(config, { log, ...(listen ? { listen } : {}), ...(registry ? { registry } : {}) });
   } catch (err) {
     await nodes?.close();

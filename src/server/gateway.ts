@@ -22,7 +22,7 @@ import { locationName } from '../config/location-match.js';
 import { formatHostPort } from '../config/values.js';
 import { listenOn } from '../listen.js';
 import { Router } from './router.js';
-import { unreachableVhosts } from './vhost-ports.js';
+import { warnUnreachableVhosts } from './vhost-ports.js';
 
 export interface GatewayOptions {
   log: Logger;
@@ -271,15 +271,4 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
     registry: core.registry,
     close: () => core.stop(SHUTDOWN),
   };
-}
-
-/** A vhost is chosen by port as in Apache; one copied from Apache's side (*:80) never matches here. */
-export function warnUnreachableVhosts(config: GatewayConfig, ports: number[], log: Logger): void {
-  for (const vhost of unreachableVhosts(config, ports)) {
-    const where = vhost.loc ? `${vhost.loc.file}:${vhost.loc.line}` : undefined;
-    log.warn(
-      { vhost: vhost.addresses.join(' '), serverName: vhost.serverName, where },
-      'no listener has this <VirtualHost> port: its Locations are unreachable (use *:PORT of a Listen line, or *)',
-    );
-  }
 }

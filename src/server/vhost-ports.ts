@@ -1,6 +1,7 @@
 // Which gateway ports a <VirtualHost> answers on. Apache picks vhosts by the port the connection
 // arrived on; a config carried over from Apache often says `*:80` while the gateway listens elsewhere,
 // and such a vhost is then never chosen. unreachableVhosts() finds those so startup can say so.
+import type { Logger } from 'pino';
 import type { GatewayConfig, VirtualHostConfig } from '../config/model.js';
 
 /** The port of `addr:port` (`[v6]:port` too); undefined for `*`, `*:*`, `_default_` or a bare host. */
@@ -24,4 +25,15 @@ export function unreachableVhosts(config: GatewayConfig, listeningPorts: Iterabl
     const ports = vhostPorts(vhost);
     return ports !== undefined && ![...ports].some((p) => listening.has(p));
   });
+}
+
+/** A vhost is chosen by port as in Apache; one copied from Apache's side (*:80) never matches here. */
+export function warnUnreachableVhosts(config: GatewayConfig, ports: number[], log: Logger): void {
+  for (const vhost of unreachableVhosts(config, ports)) {
+    const where = vhost.loc ? `${vhost.loc.file}:${vhost.loc.line}` : undefined;
+    log.warn(
+      { vhost: vhost.addresses.join(' '), serverName: vhost.serverName, where },
+      'no listener has this <VirtualHost> port: its Locations are unreachable (use *:PORT of a Listen line, or *)',
+    );
+  }
 }
