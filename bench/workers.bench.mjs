@@ -5,8 +5,9 @@
 // (median of WSGATE_BENCH_RUNS rounds, interleaved), the ratio to `ws`, and the server's CPU time
 // per echo (user + sys of the whole process tree from /proc over the round), which a noisy box
 // disturbs far less than throughput. Then a broadcast of 64 B to 10,000 connections spread over the
-// workers: time until the last client has it.
-import { spawn, fork } from 'node:child_process';
+// workers: time until the last client has it. The echo load comes from bench/wsload.c (compiled here
+// with cc), which costs far less CPU than a Node client; without cc, the raw Node client is used.
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { connect } from 'node:net';
@@ -150,7 +151,34 @@ function closedLoop(sockets, size, window, seconds) {
   });
 }
 
-async function echoRound(server, c) {
+/** The C load generator, or undefined when there is no C compiler. */
+function buildWsload() {
+  const out = join(mkdtempSync(join(tmpdir(), 'wsgate-wsload-')), 'wsload');
+  const r = spawnSync('cc', ['-O2', '-o', out, join(dirname(self), 'wsload.c')], { encoding: 'utf8' });
+  return r.status === 0 ? out : undefined;
+}
+
+function runWsload(wsload, port, c, seconds) {
+  return new Promise((ok, fail) => {
+    const child = spawn(wsload, ['127.0.0.1', String(port), '/echo', String(c.connections), String(c.window), String(c.size), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.once('exit', (code) => {
+      const m = /^echoes (\d+) seconds ([\d.]+)/.exec(out);
+      if (code === 0 && m) ok({ echoes: Number(m[1]), seconds: Number(m[2]) });
+      else fail(new Error(`wsload exited with ${code}: ${out}`));
+    });
+  });
+}
+
+async function echoRound(server, c, wsload) {
+  if (wsload) {
+    await runWsload(wsload, server.port, c, 0.5); // warm-up
+    const cpu0 = treeCpuMs(server.pid);
+    const { echoes, seconds } = await runWsload(wsload, server.port, c, SECONDS);
+    const cpuMs = treeCpuMs(server.pid) - cpu0;
+    return { rate: echoes / seconds, cpuUsPerEcho: (cpuMs * 1000) / echoes };
+  }
   const sockets = await Promise.all(Array.from({ length: c.connections }, () => openRaw(`ws://127.0.0.1:${server.port}/echo`)));
   await closedLoop(sockets, c.size, c.window, 0.5); // warm-up
   const cpu0 = treeCpuMs(server.pid);
@@ -228,12 +256,13 @@ function median(xs) {
 }
 
 async function main() {
-  console.log(`node ${process.version}, ${availableParallelism()} cores; ${RUNS} interleaved rounds of ${SECONDS} s per case; medians`);
+  const wsload = buildWsload();
+  console.log(`node ${process.version}, ${availableParallelism()} cores; ${RUNS} interleaved rounds of ${SECONDS} s per case; medians; load from ${wsload ? 'wsload (C)' : 'the raw Node client (no cc)'}`);
   const servers = [await startWsgate(0), await startWsgate(1), await startWsgate('auto'), await startWs()];
   try {
     for (const c of CASES) {
       const results = new Map(servers.map((s) => [s.name, []]));
-      for (let run = 0; run < RUNS; run++) for (const s of servers) results.get(s.name).push(await echoRound(s, c));
+      for (let run = 0; run < RUNS; run++) for (const s of servers) results.get(s.name).push(await echoRound(s, c, wsload));
       const wsRate = median(results.get('ws').map((r) => r.rate));
       console.log(`\necho ${c.label}`);
       console.log('  server                      echoes/s   vs ws   server CPU per echo');
