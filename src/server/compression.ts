@@ -172,6 +172,11 @@ export class OrderedOutput {
   /** Bytes waiting here (uncompressed size for jobs not yet done): counted with the socket's queue. */
   queuedBytes = 0;
 
+  /** Frames waiting here: each also costs its overhead against the send queue limit. */
+  get queuedCount(): number {
+    return this.items.length;
+  }
+
   constructor(private readonly target: OutputTarget) {}
 
   write(frame: Buffer[] | DeferredFrame): void {

@@ -12,6 +12,7 @@ import type { DeferredFrame, SharedDeflates } from '../registry/local.js';
 import { CompressionSession, InflatingSink, OrderedOutput } from './compression.js';
 import type { EndpointRuntime } from './endpoint.js';
 import type { KeepaliveTarget } from './keepalive.js';
+import { MESSAGE_OVERHEAD, SendQueue } from './send-queue.js';
 
 export enum ConnectionState {
   /** Handshake in progress: onConnect may choose a protocol, set headers, reject. */
@@ -74,10 +75,16 @@ function onSocketClose(this: OwnedSocket): void {
   this[kConnection].finish();
 }
 
+function onSocketDrain(this: OwnedSocket): void {
+  this[kConnection].socketDrained();
+}
+
 function closeTimedOut(conn: WsConnection): void {
   conn.closeTimedOut();
 }
 const NO_GROUPS: ReadonlySet<string> = new Set<string>();
+/** Keepalive visits come one interval apart give or take a timer's rounding: "a whole interval" allows for that. */
+const KEEPALIVE_SLACK = 0.97;
 
 function toBuffer(data: MessageData | undefined): Buffer {
   if (data === undefined) return EMPTY;
@@ -127,8 +134,16 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   private closeKnown = false;
   /** handler.onClosing was called (once per connection). */
   private closingAnnounced = false;
-  private awaitingPong = false;
-  private heardSincePing = false;
+  /** When the unanswered keepalive ping was written; 0 = none outstanding. */
+  private pingSentAtMs = 0;
+  /** Something arrived since the last keepalive visit (or since the ping). */
+  private heardSinceVisit = false;
+  /** bytesOut at the last keepalive visit: what was written since may still sit in the kernel's buffers. */
+  private bytesOutAtVisit = 0;
+  /** Frames the socket is not holding yet (made on the first write that finds the socket full). */
+  private queue: SendQueue | undefined;
+  /** end() was asked for while frames still wait in `queue`. */
+  private endAfterQueue = false;
   // For the connection log's closing line: bytes on the wire and whole messages, each way
   // (plain counters: nothing per message beyond an increment).
   private bytesIn = 0;
@@ -239,6 +254,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
     socket.on('close', onSocketClose);
+    socket.on('drain', onSocketDrain);
     socket.resume();
     if (!this.isHixie) this.host.keepalive.add(this, this.settings.pingInterval);
     if (this.settings.connectionLog) this.logInfo({ version: this.version, protocol: this.protocol || undefined }, 'connected');
@@ -272,7 +288,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   }
 
   receive(chunk: Buffer): void {
-    this.heardSincePing = true;
+    this.heardSinceVisit = true;
     this.bytesIn += chunk.length;
     const handler = this.handler;
     if (handler.onReadStart !== undefined) this.callReadHook(handler.onReadStart);
@@ -320,7 +336,10 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   }
 
   onPong(_data: Buffer): void {
-    this.awaitingPong = false;
+    // The answer to our ping is not activity of its own: an idle peer is pinged again one interval
+    // later, so a proxy in front never sees more than an interval of silence.
+    this.pingSentAtMs = 0;
+    this.heardSinceVisit = false;
   }
 
   onClose(code: number, reason: string): void {
@@ -393,29 +412,48 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
 
   /** Write one encoded frame (header + payload chunks). Also used by broadcast with a shared encoding.
    *  False when nothing was written: the socket is gone, the framing has no such frame, or a slow reader still has more than
-   *  sendQueueLimit bytes queued from earlier sends (then the connection is closed with 1008).
-   *  Checking before the write lets one message larger than the limit through. */
+   *  sendQueueLimit queued from earlier sends, counted as bytes plus MESSAGE_OVERHEAD per waiting message (then the
+   *  connection is closed with 1008). Checking before the write lets one message larger than the limit through. */
   writeFrame(frame: Buffer[] | DeferredFrame): boolean {
     const socket = this.socket;
     // No chunks: the framing cannot carry this message (binary data on hixie).
     if (socket === undefined || socket.destroyed || (Array.isArray(frame) && frame.length === 0)) return false;
-    const output = this.output;
-    if (socket.writableLength + (output?.queuedBytes ?? 0) > this.settings.sendQueueLimit && this.connState === ConnectionState.Open) {
+    if (this.connState === ConnectionState.Open && this.queuedCost() > this.settings.sendQueueLimit) {
       this.sendQueueOverflow();
       return false;
     }
+    const output = this.output;
     if (output !== undefined) output.write(frame);
     else this.writeNow(frame as Buffer[]);
     return true;
   }
 
-  /** OrderedOutput: the frame's turn has come. */
+  /** What waits to be sent, as memory: the socket's bytes, ours with their per-message overhead,
+   *  and the frames still being deflated (their uncompressed size, likewise with overhead). */
+  private queuedCost(): number {
+    const output = this.output;
+    return (this.socket?.writableLength ?? 0) + (this.queue?.cost ?? 0) + (output === undefined ? 0 : output.queuedBytes + output.queuedCount * MESSAGE_OVERHEAD);
+  }
+
+  /** Nothing waits to be sent: the socket, our queue and the deflate queue are empty. */
+  private outputIdle(): boolean {
+    return (this.socket?.writableLength ?? 0) === 0 && (this.queue?.length ?? 0) === 0 && (this.output?.queuedCount ?? 0) === 0;
+  }
+
+  /** OrderedOutput: the frame's turn has come. Straight to the socket while it has room and
+   *  nothing waits before it; otherwise into the send queue, written when the socket drains. */
   writeNow(chunks: Buffer[]): void {
     const socket = this.socket;
     if (socket === undefined || socket.destroyed) return;
     // A data frame (not ping, pong or close) is a message: RFC 6455 opcodes below 8, hixie's 0x00 text frame.
     const first = chunks[0]!;
-    if (this.isHixie ? first[0] === 0x00 : (first[0]! & 0x08) === 0) this.messagesOut++;
+    if (this.isDataFrame(first)) this.messagesOut++;
+    const queue = this.queue;
+    if ((queue !== undefined && queue.length > 0) || socket.writableNeedDrain) {
+      (this.queue ??= new SendQueue()).push(chunks);
+      for (const chunk of chunks) this.bytesOut += chunk.length;
+      return;
+    }
     if (chunks.length === 1) {
       socket.write(first);
       this.bytesOut += first.length;
@@ -429,15 +467,32 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     }
   }
 
-  /** Ends TCP after the frames still being deflated. */
-  private endSocket(): void {
-    if (this.output !== undefined) this.output.end();
-    else this.socket?.end();
+  private isDataFrame(first: Buffer): boolean {
+    return this.isHixie ? first[0] === 0x00 : (first[0]! & 0x08) === 0;
   }
 
-  /** OrderedOutput: everything before the end is written. */
+  /** The socket took what it held: hand it what waits, then end TCP if that was asked for. */
+  socketDrained(): void {
+    const socket = this.socket;
+    const queue = this.queue;
+    if (socket === undefined || socket.destroyed || queue === undefined) return;
+    queue.flushTo(socket);
+    if (queue.length === 0 && this.endAfterQueue) {
+      this.endAfterQueue = false;
+      socket.end();
+    }
+  }
+
+  /** Ends TCP after the frames still being deflated and those in the send queue. */
+  private endSocket(): void {
+    if (this.output !== undefined) this.output.end();
+    else this.endNow();
+  }
+
+  /** OrderedOutput: everything before the end is handed over. */
   endNow(): void {
-    this.socket?.end();
+    if ((this.queue?.length ?? 0) > 0) this.endAfterQueue = true;
+    else this.socket?.end();
   }
 
   /** OrderedOutput: a deflate job failed (zlib out of memory): this connection cannot go on. */
@@ -453,11 +508,30 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.writeFrame(chunks);
   }
 
-  /** A reader too slow for what we send: 1008, and TCP is dropped after closeTimeout whatever happens. */
+  /** A reader too slow for what we send: what the socket does not hold yet is dropped (whole
+   *  frames: the peer gets a prefix of the messages), then the 1008 close goes right behind what it
+   *  holds, so a peer that reads on sees why; TCP is dropped after closeTimeout whatever happens. */
   private sendQueueOverflow(): void {
-    this.log.warn({ queued: this.socket?.writableLength, limit: this.settings.sendQueueLimit }, 'send queue limit exceeded');
+    this.log.warn({ queued: this.queuedCost(), limit: this.settings.sendQueueLimit }, 'send queue limit exceeded');
     this.recordClose(1008, 'send queue limit exceeded');
-    if (this.beginClosing()) this.writeClose(this.safeCloseFrame(1008, 'send queue limit exceeded'), 1008);
+    this.dropQueued();
+    if (this.beginClosing()) {
+      // What the handler sent while hearing of the close (onClosing) is not what the peer should wait behind either.
+      this.dropQueued();
+      this.writeClose(this.safeCloseFrame(1008, 'send queue limit exceeded'), 1008);
+    }
+  }
+
+  /** Forgets the frames not yet handed to the socket (and the deflate jobs), uncounting them. */
+  private dropQueued(): void {
+    this.output?.clear();
+    this.endAfterQueue = false;
+    const queue = this.queue;
+    if (queue === undefined) return;
+    for (const frame of queue.drop()) {
+      if (this.isDataFrame(frame[0]!)) this.messagesOut--;
+      for (const chunk of frame) this.bytesOut -= chunk.length;
+    }
   }
 
   /** Fail the connection (protocol or internal error): close frame, then end TCP at once. */
@@ -513,19 +587,32 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.socket?.destroy();
   }
 
-  keepaliveTick(): void {
+  /** Keepalive's visit, once per interval at this connection's own phase. Only an idle connection
+   *  is pinged: nothing received and nothing sent for the whole interval, nothing waiting to be
+   *  sent (a socket that is taking our data is alive; a ping never joins a queue, so it cannot cause
+   *  a 1008, and it does not wait in the kernel behind a transfer, so the pong is due one interval
+   *  after the ping was written). */
+  keepaliveTick(nowMs: number, intervalMs: number): void {
     if (this.connState !== ConnectionState.Open) return;
-    if (this.awaitingPong && !this.heardSincePing) {
-      this.log.info('keepalive: no pong, dropping');
-      this.closedBy ??= 'server';
-      this.socket?.destroy();
+    const heard = this.heardSinceVisit;
+    this.heardSinceVisit = false;
+    const sent = this.bytesOut !== this.bytesOutAtVisit;
+    this.bytesOutAtVisit = this.bytesOut;
+    if (this.pingSentAtMs !== 0) {
+      if (heard) this.pingSentAtMs = 0;
+      else if (nowMs - this.pingSentAtMs >= intervalMs * KEEPALIVE_SLACK) {
+        this.log.info('keepalive: no pong, dropping');
+        this.closedBy ??= 'server';
+        this.socket?.destroy();
+      }
       return;
     }
+    if (heard || sent || nowMs - this.connectedAtMs < intervalMs * KEEPALIVE_SLACK || !this.outputIdle()) return;
     const frame = this.encoder!.ping(EMPTY);
     if (!frame) return;
-    this.awaitingPong = true;
-    this.heardSincePing = false;
-    this.writeFrame(frame);
+    this.pingSentAtMs = nowMs;
+    this.writeNow(frame);
+    this.bytesOutAtVisit = this.bytesOut;
   }
 
   private handlerFailed(err: unknown): void {
@@ -548,6 +635,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.host.unregister(this);
     this.inflating?.stop();
     this.output?.clear();
+    this.queue?.drop();
     this.compression?.close();
     if (this.settings.connectionLog) this.logClosed();
     this.notifyDisconnect(this.closeCode, this.closeReason);

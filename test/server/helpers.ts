@@ -152,3 +152,9 @@ export function hybiRequest(path: string, extra: Record<string, string> = {}, ve
   };
   return `GET ${path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
 }
+
+/** The 99th percentile of some latencies (a canary's, see canary.ts). */
+export function p99(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
+}

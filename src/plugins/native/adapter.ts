@@ -116,7 +116,7 @@ export class NativeHandler implements Handler<NativeConnection> {
     native.bind(pointer);
     const accepted = lib.connConnect(pointer) !== 0;
     // What on_connect logged (ap_log_rerror…) is written now, before the 101 or the 403.
-    pump.drainAll();
+    pump.drainAll(true);
     if (!accepted) {
       native.free(); // declined: headers it set are dropped, no on_disconnect (as the original)
       return false;

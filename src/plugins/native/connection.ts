@@ -79,16 +79,17 @@ export class NativeConnection implements RecordTarget {
     this.flush();
   }
 
-  /** Hands the collected messages to the plugin (one alone through the single-message call). */
-  private flush(): void {
+  /** Hands the collected messages to the plugin (one alone through the single-message call).
+   *  `urgent`: their replies go out now, whatever the pump's budget (the close frame follows). */
+  private flush(urgent = false): void {
     const batch = this.batch;
     if (batch === undefined) return;
     this.batch = undefined;
     const bytes = this.batchBytes;
     this.batchBytes = 0;
     if (this.state !== NativeConnectionState.Open) return;
-    if (batch.length === 1) this.pump.message(this.pointer, batch[0]![0], batch[0]![1]);
-    else this.pump.messages(this.pointer, batch, bytes);
+    if (batch.length === 1) this.pump.message(this.pointer, batch[0]![0], batch[0]![1], urgent);
+    else this.pump.messages(this.pointer, batch, bytes, urgent);
   }
 
   deliver(type: RecordType, payload: Buffer): void {
@@ -142,7 +143,9 @@ export class NativeConnection implements RecordTarget {
   /** The close handshake started: the plugin's sends return 0 from now on. Messages that came
    *  before it are handed over first, so their replies still go out (as without batching). */
   closing(): void {
-    this.flush();
+    this.flush(true);
+    // Replies and sends the pump had not reached yet (its per-turn budget) go out before the close frame.
+    if (this.state === NativeConnectionState.Open) this.pump.drainConnection(this.pointer, true);
     if (this.pointer !== null && this.state !== NativeConnectionState.Freed) this.lib.connClosing(this.pointer);
   }
 

@@ -3,6 +3,13 @@
 // it: no thread-pool read is parked, unlike fs.read on a pipe), and each wake-up drains a whole
 // batch in one C call. The watcher is unref'd except while on_disconnect calls are in flight, so
 // plugin threads never keep Node alive, and it is closed on exit.
+//
+// Fairness: handing records to connections (a socket write each) is what costs time, so it runs in
+// slices of TURN_BUDGET_MS per event-loop turn, shared by every connection and plugin of the
+// process. What a slice does not reach waits in the backlog, in the order the helper gave it, and
+// the next turn starts with it; nothing more is taken from the helper meanwhile, so a plugin that
+// sends without end fills its own queue in C (and gets its 1008 there) instead of this process's
+// memory, and a client echoing elsewhere waits a few milliseconds, not for the whole burst.
 import { Socket } from 'node:net';
 import { toNumber, type NativeLibrary, type NativePointer } from './ffi.js';
 import { dispatchRecords, type OrphanLog, type RecordTarget } from './records.js';
@@ -16,6 +23,18 @@ const MAX_CONNECTION_ROUNDS = 8;
 const BATCH_HEADER = 8;
 /** wsg_drain adds this to its result when more is pending. */
 const MORE = 2 ** 40;
+/** Milliseconds per event-loop turn spent handing plugin output to connections. */
+const TURN_BUDGET_MS = 2;
+/** A backlog beyond this many bytes is handed over regardless of the budget: memory stays bounded
+ *  when on_message calls (whose output must leave the helper with them) outpace the slices. */
+const BACKLOG_LIMIT = 1024 * 1024;
+
+/** Records taken from the helper and not yet handed over: `buf[at, end)`. */
+interface Pending {
+  buf: Buffer;
+  at: number;
+  end: number;
+}
 
 export class Pump {
   private readonly targets = new Map<number, RecordTarget>();
@@ -25,7 +44,24 @@ export class Pump {
   private batch = Buffer.allocUnsafe(SCRATCH_SIZE);
   private watcher: Socket | undefined;
   private pendingDisconnects = 0;
-  private continuation: NodeJS.Immediate | undefined;
+  private readonly backlog: Pending[] = [];
+  private backlogBytes = 0;
+  /** performance.now() when this turn's handing-over began; -1 = not yet in this turn. */
+  private turnStartedAt = -1;
+  private turnEnd: NodeJS.Immediate | undefined;
+  /** drain(null) left work in the helper (which then stays signalled: no new wake byte comes). */
+  private helperPending = false;
+  /** > 0 while handing over must finish regardless of the budget (a closing connection's replies). */
+  private urgent = 0;
+  /** handOver is running (a record's receiver may close its connection and come back here). */
+  private dispatching = false;
+  private readonly keepGoing = (): boolean =>
+    this.urgent > 0 || this.backlogBytes > BACKLOG_LIMIT || performance.now() - this.turnStartedAt < TURN_BUDGET_MS;
+  private readonly endTurn = (): void => {
+    this.turnEnd = undefined;
+    this.turnStartedAt = -1;
+    if (this.backlog.length > 0 || this.helperPending) this.drainAll();
+  };
   private readonly lookup = (token: number): RecordTarget | undefined => this.targets.get(token);
   /** Where plugins' log lines without a live connection go (set by the first endpoint). */
   orphanLog: OrphanLog | undefined;
@@ -72,14 +108,15 @@ export class Pump {
     this.watcher?.unref();
   }
 
-  /** on_message, then that connection's queue, synchronously (replies keep their order). */
-  message(conn: NativePointer, type: number, data: Buffer): void {
+  /** on_message, then that connection's queue (replies keep their order; what the turn's budget
+   *  does not reach follows in the next turns). `urgent`: all of it now (the connection is closing). */
+  message(conn: NativePointer, type: number, data: Buffer, urgent = false): void {
     const result = toNumber(this.lib.connMessage(conn, type, data.length ? data : null, data.length, this.scratch, SCRATCH_SIZE));
-    if (result !== 0) this.consume(result, conn, MAX_CONNECTION_ROUNDS);
+    if (result !== 0) this.consumeFor(result, conn, urgent);
   }
 
   /** on_message for each of several messages in one C call, then the connection's queue. */
-  messages(conn: NativePointer, batch: ReadonlyArray<readonly [number, Buffer]>, bytes: number): void {
+  messages(conn: NativePointer, batch: ReadonlyArray<readonly [number, Buffer]>, bytes: number, urgent = false): void {
     const size = bytes + BATCH_HEADER * batch.length;
     if (this.batch.length < size) this.batch = Buffer.allocUnsafe(Math.max(size, 2 * this.batch.length));
     const out = this.batch;
@@ -91,27 +128,52 @@ export class Pump {
       at += BATCH_HEADER + data.length;
     }
     const result = toNumber(this.lib.connMessages(conn, out, size, this.scratch, SCRATCH_SIZE));
-    if (result !== 0) this.consume(result, conn, MAX_CONNECTION_ROUNDS);
+    if (result !== 0) this.consumeFor(result, conn, urgent);
   }
 
-  /** Releases one connection (its early sends may go out now) and drains its queue. */
-  drainConnection(conn: NativePointer): void {
-    const result = toNumber(this.lib.drain(conn, this.scratch, SCRATCH_SIZE));
-    if (result !== 0) this.consume(result, conn, MAX_CONNECTION_ROUNDS);
-  }
-
-  /** Every ready connection and finished disconnect. */
-  drainAll(): void {
-    this.continuation = undefined;
-    const result = toNumber(this.lib.drain(null, this.scratch, SCRATCH_SIZE));
-    if (result !== 0 && this.consume(result, null, MAX_BATCHES_PER_TURN)) {
-      // Still more: the helper stays signalled (no new wake byte), so continue on the next turn.
-      this.continuation ??= setImmediate(() => this.drainAll());
+  /** Releases one connection (its early sends may go out now) and drains its queue. `urgent`: the
+   *  backlog and this queue now, whatever the budget (the connection is closing: what it had sent
+   *  goes out before the close frame). */
+  drainConnection(conn: NativePointer, urgent = false): void {
+    // Closing because of a record being handed over (the plugin's close, a queue overflow): what
+    // came before it is out, and the plugin's later sends are refused.
+    if (urgent && this.dispatching) return;
+    if (urgent) this.urgent++;
+    try {
+      if (urgent) this.handOver();
+      const result = toNumber(this.lib.drain(conn, this.scratch, SCRATCH_SIZE));
+      if (result !== 0) this.consume(result, conn, MAX_CONNECTION_ROUNDS);
+    } finally {
+      if (urgent) this.urgent--;
     }
   }
 
-  /** Dispatches drain results until nothing is pending or `rounds` calls were made; true when
-   *  work was left (a connection's left-overs also reach drainAll through the helper's ready list). */
+  /** Every ready connection and finished disconnect, after the backlog, as far as this turn's
+   *  budget goes. `urgent`: the plugin's log lines must be out now (on_connect's, before the 101). */
+  drainAll(urgent = false): void {
+    if (urgent) this.urgent++;
+    try {
+      this.helperPending = true;
+      if (!this.handOver()) return;
+      const result = toNumber(this.lib.drain(null, this.scratch, SCRATCH_SIZE));
+      this.helperPending = result !== 0 && this.consume(result, null, MAX_BATCHES_PER_TURN);
+    } finally {
+      if (urgent) this.urgent--;
+    }
+  }
+
+  private consumeFor(result: number, conn: NativePointer, urgent: boolean): void {
+    if (urgent) this.urgent++;
+    try {
+      this.consume(result, conn, MAX_CONNECTION_ROUNDS);
+    } finally {
+      if (urgent) this.urgent--;
+    }
+  }
+
+  /** Hands drain results over until nothing is pending, `rounds` calls were made or the turn's
+   *  budget ran out; true when work was left (a connection's left-overs also reach drainAll through
+   *  the helper's ready list). */
   private consume(first: number, conn: NativePointer | null, rounds: number): boolean {
     let result = first;
     for (let round = 1; ; round++) {
@@ -122,15 +184,58 @@ export class Pump {
         result = toNumber(this.lib.drain(conn, own, own.length));
         more = result >= MORE;
         const used = more ? result - MORE : result;
-        if (used > 0) dispatchRecords(own, used, true, this.lookup, this.orphan);
+        if (used > 0) this.take(own, used);
       } else {
         more = result >= MORE;
-        dispatchRecords(this.scratch, more ? result - MORE : result, false, this.lookup, this.orphan);
+        // The scratch buffer is reused: the batch is copied out once, its payloads are views of the copy.
+        this.take(Buffer.from(this.scratch.subarray(0, more ? result - MORE : result)), -1);
       }
+      if (!this.handOver()) return more;
       if (!more) return false;
       if (round >= rounds) return true;
       result = toNumber(this.lib.drain(conn, this.scratch, SCRATCH_SIZE));
       if (result === 0) return false;
+    }
+  }
+
+  /** Adds records to the backlog (`used` -1: all of `buf`). */
+  private take(buf: Buffer, used: number): void {
+    const end = used < 0 ? buf.length : used;
+    this.backlog.push({ buf, at: 0, end });
+    this.backlogBytes += end;
+  }
+
+  /** Hands the backlog to its connections within this turn's budget (at least a few records per
+   *  call, so a plain echo's reply still goes out with the message); true when it is empty. */
+  private handOver(): boolean {
+    if (this.turnStartedAt < 0) {
+      this.turnStartedAt = performance.now();
+      this.turnEnd ??= setImmediate(this.endTurn);
+    }
+    if (this.dispatching) return false;
+    this.dispatching = true;
+    try {
+      const backlog = this.backlog;
+      let first = true;
+      while (backlog.length > 0) {
+        if (!first && !this.keepGoing()) {
+          this.turnEnd ??= setImmediate(this.endTurn);
+          return false;
+        }
+        first = false;
+        const head = backlog[0]!;
+        const at = dispatchRecords(head.buf, head.at, head.end, this.lookup, this.orphan, this.keepGoing);
+        this.backlogBytes -= at - head.at;
+        head.at = at;
+        if (at < head.end) {
+          this.turnEnd ??= setImmediate(this.endTurn);
+          return false;
+        }
+        backlog.shift();
+      }
+      return true;
+    } finally {
+      this.dispatching = false;
     }
   }
 }

@@ -47,13 +47,16 @@ export type TargetLookup = (token: number) => RecordTarget | undefined;
 /** Log lines of no live connection (ap_log_error with a NULL server, a thread after disconnect). */
 export type OrphanLog = (line: PluginLogLine) => void;
 
-/** Dispatches the records in `buf[0, used)`. With `owned`, payloads are views of buf (not reused by
- *  the caller); otherwise buf is the reused scratch buffer, and the batch is copied out once so that
- *  its payloads can be views of the copy (one allocation and copy per batch, not per message). */
-export function dispatchRecords(scratch: Buffer, used: number, owned: boolean, lookup: TargetLookup, orphanLog?: OrphanLog): void {
-  const buf = owned ? scratch : Buffer.from(scratch.subarray(0, used));
-  let at = 0;
-  while (at + RECORD_HEADER_SIZE <= used) {
+/** Records dispatched between two calls of dispatchRecords' `keepGoing`. */
+const RECORDS_PER_CHECK = 32;
+
+/** Dispatches the records in `buf[at, end)`, which the receivers may keep views of (the caller
+ *  copies a reused scratch buffer first). After every RECORDS_PER_CHECK records `keepGoing` may stop
+ *  it: returns where it stopped (`end` when all were dispatched). */
+export function dispatchRecords(buf: Buffer, at: number, end: number, lookup: TargetLookup, orphanLog?: OrphanLog, keepGoing?: () => boolean): number {
+  let count = 0;
+  while (at + RECORD_HEADER_SIZE <= end) {
+    if (keepGoing !== undefined && ++count % RECORDS_PER_CHECK === 0 && !keepGoing()) return at;
     const token = buf.readUInt32LE(at);
     const type = buf.readUInt32LE(at + 4) as RecordType;
     const length = buf.readUInt32LE(at + 8);
@@ -73,4 +76,5 @@ export function dispatchRecords(scratch: Buffer, used: number, owned: boolean, l
     }
     target.deliver(type, buf.subarray(start, at));
   }
+  return end;
 }
