@@ -128,7 +128,7 @@ export const endpointDirectives = {
   }),
   pingInterval: setting('pingInterval', {
     name: 'WebSocketPingInterval', syntax: 'WebSocketPingInterval SECONDS', group: 'wsgate', default: 30,
-    doc: 'Seconds between keepalive pings (keep it below the proxy timeout in front of wsgate). 0 = off.',
+    doc: 'A connection idle this many seconds (nothing received, sent or waiting) is pinged, each on its own phase; one that does not answer within another interval is dropped. Busy connections are never pinged. Keep it below the proxy timeout in front of wsgate. 0 = off.',
     parse: (a, name) => parseSeconds(first(a), name, true),
   }),
   handshakeTimeout: setting('handshakeTimeout', {
@@ -148,7 +148,7 @@ export const endpointDirectives = {
   }),
   sendQueueLimit: setting('sendQueueLimit', {
     name: 'WebSocketSendQueueLimit', syntax: 'WebSocketSendQueueLimit BYTES', group: 'wsgate', default: 16777216,
-    doc: 'Bytes buffered for a slow reader; beyond it the connection is closed with 1008.',
+    doc: 'What may wait for a slow reader, counted as memory: each waiting message costs its bytes plus 128. Beyond it the queue is dropped (whole messages) and the connection is closed with 1008, which the peer sees once it reads on; one message larger than the limit still goes through on an empty queue.',
     parse: (a, name) => parsePositiveBytes(first(a), name, false),
   }),
   connectionLog: setting('connectionLog', {
