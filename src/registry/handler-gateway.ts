@@ -1,8 +1,8 @@
 // The `Gateway` handlers receive: the registry's commands as methods, with the local connections
 // at hand for handlers that only need their own process.
 import type { BroadcastOptions, Connection, ConnectionFilter, Delivery, Gateway, Listing, MessageData } from '../plugins/types.js';
-import type { LiveConnection } from './local.js';
-import type { HostRegistry, Outcome, RegistryCommand } from './types.js';
+import type { HostRegistry, LiveConnection } from './local.js';
+import type { Outcome, RegistryCommand } from './types.js';
 
 function delivery(outcome: Outcome): Delivery {
   return { count: outcome.count, unreachable: outcome.unreachable };

@@ -5,7 +5,7 @@ import { hixieEncoder, hybiEncoder } from '../protocol/index.js';
 import type { Connection, ConnectionFilter, MessageData } from '../plugins/types.js';
 import { generateId } from './ids.js';
 import { countOutcome, emptyOutcome } from './outcome.js';
-import type { ConnectionSummary, Outcome, RegistryCommand } from './types.js';
+import type { ConnectionRegistry, ConnectionSummary, Outcome, RegistryCommand } from './types.js';
 
 /** A permessage-deflate frame made when the connection's output reaches it (server/compression.ts). */
 export interface DeferredFrame {
@@ -171,4 +171,9 @@ export class LocalRegistry<C extends LiveConnection = LiveConnection> {
     }
     return count;
   }
+}
+
+/** A registry of a process that holds connections, with its local part (in-process, IPC worker). */
+export interface HostRegistry<C extends LiveConnection = LiveConnection> extends ConnectionRegistry {
+  readonly local: LocalRegistry<C>;
 }

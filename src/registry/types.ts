@@ -10,7 +10,6 @@
 //   - a member that does not answer in time is named in `unreachable` instead of being counted
 //     as a success. Delivery is at most once.
 import type { ConnectionFilter, ConnectionSummary, MessageData } from '../plugins/types.js';
-import type { LiveConnection, LocalRegistry } from './local.js';
 
 export type { ConnectionSummary };
 
@@ -57,10 +56,6 @@ export function targetId(command: RegistryCommand): string | undefined {
   return 'id' in command ? command.id : undefined;
 }
 
-/** A registry of a process that holds connections, with its local part (in-process, IPC worker). */
-export interface HostRegistry<C extends LiveConnection = LiveConnection> extends ConnectionRegistry {
-  readonly local: LocalRegistry<C>;
-}
 
 /** The nodes of a cluster other than this one (redis.ts): what a node's registry delegates to for
  *  everything outside the node. Within a node nothing changes. */

@@ -11,7 +11,7 @@ import { loadHandler } from '../plugins/load.js';
 import type { Gateway, Handler } from '../plugins/types.js';
 import { HandlerGateway } from '../registry/handler-gateway.js';
 import { InProcessRegistry } from '../registry/in-process.js';
-import type { HostRegistry } from '../registry/types.js';
+import type { HostRegistry } from '../registry/local.js';
 import { TrustedProxies } from './client-address.js';
 import type { ConnectionHost, WsConnection } from './connection.js';
 import type { EndpointRuntime } from './endpoint.js';

@@ -24,7 +24,7 @@ import { ConnectionState, WsConnection, type ConnectionHost } from './connection
 import type { EndpointRuntime } from './endpoint.js';
 import { requestedId } from '../registry/ids.js';
 import { originAllowed } from './origin.js';
-import type { HostRegistry } from '../registry/types.js';
+import type { HostRegistry } from '../registry/local.js';
 import { refuse } from './reply.js';
 import type { Router } from './router.js';
 import type { EndpointConfig } from '../config/model.js';
