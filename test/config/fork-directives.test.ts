@@ -1,7 +1,7 @@
 // The maintained mod_websocket fork's directives (jchampio/apache-websocket 0.1.2+): its
 // WebSocketMaxMessageSize is MaxMessageSize under another name, and WebSocketAllowReservedStatusCodes.
 // Configs written for the fork must load unchanged.
-import { spawnSync } from 'node:child_process';
+import { buildDist } from '../build-dist.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -90,7 +90,7 @@ describe('a config in the shape of the fork README (test/fixtures/config/fork)',
 
   beforeAll(() => {
     // `wsgate check` runs from dist/: compile the current sources.
-    spawnSync(process.execPath, [join(repoRoot, 'scripts/build.mjs'), '--quiet'], { cwd: repoRoot, stdio: 'ignore' });
+    buildDist();
     expect(existsSync(join(repoRoot, 'dist/cli/main.js'))).toBe(true);
   }, 120_000);
 

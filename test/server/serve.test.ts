@@ -1,5 +1,6 @@
 // `wsgate serve` as a user runs it: a spawned `node bin/wsgate.js serve` on the shipped config.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { buildDist } from '../build-dist.js';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -55,7 +56,7 @@ describe('wsgate serve', () => {
   });
   beforeAll(() => {
     // The command runs from dist/: compile the current sources (tsc emits even if another area has type errors).
-    spawnSync(process.execPath, [resolve(repoRoot, 'scripts/build.mjs'), '--quiet'], { cwd: repoRoot, stdio: 'ignore' });
+    buildDist();
     expect(existsSync(resolve(repoRoot, 'dist/server/gateway.js'))).toBe(true);
     tmp = mkdtempSync(join(tmpdir(), 'wsgate-serve-'));
   });

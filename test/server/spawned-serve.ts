@@ -1,6 +1,6 @@
 // `node bin/wsgate.js serve` as a user runs it, with its JSON log lines parsed: for tests of what an
 // operator sees. Every process started here is killed by stopAll() (call it in afterAll).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { repoRoot } from './config-fixture.js';
 
@@ -13,10 +13,8 @@ export interface ServeProcess {
 
 const started: ServeProcess[] = [];
 
-/** Compiles the current sources to dist/ (what bin/wsgate.js runs). */
-export function buildOnce(): void {
-  spawnSync(process.execPath, [resolve(repoRoot, 'scripts/build.mjs'), '--quiet'], { cwd: repoRoot, stdio: 'ignore' });
-}
+/** dist/ up to date with the sources (what bin/wsgate.js runs). */
+export { buildDist as buildOnce } from '../build-dist.js';
 
 export function startServe(args: string[], env: NodeJS.ProcessEnv = {}): ServeProcess {
   // The default level (info) unless a test asks otherwise: what an operator gets out of the box.
@@ -60,8 +58,11 @@ export async function waitForLog(served: ServeProcess, msg: string, fields: Reco
   throw new Error(`no ${count}× '${msg}' ${JSON.stringify(fields)}; stdout=${served.stdout} stderr=${served.stderr}`);
 }
 
-/** host:port of the first listener. */
+/** host:port of the first listener, once connections are served: with worker processes (the
+ *  supervisor's `listening` line names `workers`) that is at its `serving` line; until then the
+ *  supervisor only holds new connections. */
 export async function listeningAddress(served: ServeProcess): Promise<string> {
   const [line] = await waitForLog(served, 'listening');
+  if (line!.workers !== undefined) await waitForLog(served, 'serving');
   return line!.address as string;
 }
