@@ -8,8 +8,8 @@ export type PortMessage = unknown;
 export interface Port {
   /** Fire and forget; messages arrive in the order they were posted. False when the peer is gone. */
   post(message: PortMessage): boolean;
-  /** One listener per port. */
+  /** Every listener gets every message (each channel ignores the others' envelopes). */
   onMessage(listener: (message: PortMessage) => void): void;
-  /** Called once when the peer goes away (exit, crash, disconnect). */
+  /** Called once when the peer goes away (exit, crash, disconnect); every listener is called. */
   onClose(listener: () => void): void;
 }
