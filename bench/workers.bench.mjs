@@ -7,8 +7,8 @@
 // disturbs far less than throughput. Then a broadcast of 64 B to 10,000 connections spread over the
 // workers: time until the last client has it. The echo load comes from bench/wsload.c (compiled here
 // with cc), which costs far less CPU than a Node client; without cc, the raw Node client is used.
-import { fork, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fork, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { withRaisedFileLimit } from './file-limit.mjs';
 import { buildBurst, openRaw } from './raw-pipeline.mjs';
+import { buildWsload, measuredRun, median, treeCpuMs } from './server-load.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = resolve(dirname(self), '..');
@@ -26,7 +27,6 @@ const CASES = [
   { label: '32 B, 50 conns x 4 in flight', size: 32, connections: 50, window: 4 },
   { label: '16 KiB, 4 conns x 4 in flight', size: 16 * 1024, connections: 4, window: 4 },
 ];
-const CLK_TCK = 100; // /proc times are in USER_HZ, 100 on Linux
 
 if (process.argv[2] === '--ws-server') await wsServer();
 else if (withRaisedFileLimit(self, 'WSGATE_WORKERS_BENCH_NOFILE')) await main();
@@ -88,34 +88,6 @@ function startWsgate(workers) {
 
 // ---------------------------------------------------------------- measuring
 
-/** user + sys ms of pid and all its descendants. */
-function treeCpuMs(rootPid) {
-  const parent = new Map();
-  const cpu = new Map();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    parent.set(Number(name), Number(fields[1]));
-    cpu.set(Number(name), ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK);
-  }
-  let total = 0;
-  for (const [pid, ms] of cpu) {
-    for (let p = pid; p > 1; p = parent.get(p) ?? 0) {
-      if (p === rootPid) {
-        total += ms;
-        break;
-      }
-    }
-  }
-  return total;
-}
-
 /** Closed loop: each connection keeps `window` messages in flight for `seconds`; returns echoes. */
 function closedLoop(sockets, size, window, seconds) {
   const frame = buildBurst(size, 1);
@@ -151,33 +123,10 @@ function closedLoop(sockets, size, window, seconds) {
   });
 }
 
-/** The C load generator, or undefined when there is no C compiler. */
-function buildWsload() {
-  const out = join(mkdtempSync(join(tmpdir(), 'wsgate-wsload-')), 'wsload');
-  const r = spawnSync('cc', ['-O2', '-o', out, join(dirname(self), 'wsload.c')], { encoding: 'utf8' });
-  return r.status === 0 ? out : undefined;
-}
-
-function runWsload(wsload, port, c, seconds) {
-  return new Promise((ok, fail) => {
-    const child = spawn(wsload, ['127.0.0.1', String(port), '/echo', String(c.connections), String(c.window), String(c.size), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.once('exit', (code) => {
-      const m = /^echoes (\d+) seconds ([\d.]+)/.exec(out);
-      if (code === 0 && m) ok({ echoes: Number(m[1]), seconds: Number(m[2]) });
-      else fail(new Error(`wsload exited with ${code}: ${out}`));
-    });
-  });
-}
-
 async function echoRound(server, c, wsload) {
   if (wsload) {
-    await runWsload(wsload, server.port, c, 0.5); // warm-up
-    const cpu0 = treeCpuMs(server.pid);
-    const { echoes, seconds } = await runWsload(wsload, server.port, c, SECONDS);
-    const cpuMs = treeCpuMs(server.pid) - cpu0;
-    return { rate: echoes / seconds, cpuUsPerEcho: (cpuMs * 1000) / echoes };
+    const { rate, cpuUsPerEcho } = await measuredRun(wsload, server, '/echo', c, SECONDS);
+    return { rate, cpuUsPerEcho };
   }
   const sockets = await Promise.all(Array.from({ length: c.connections }, () => openRaw(`ws://127.0.0.1:${server.port}/echo`)));
   await closedLoop(sockets, c.size, c.window, 0.5); // warm-up
@@ -249,10 +198,6 @@ async function broadcastRound(server) {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   for (const s of sockets) s.destroy();
   return ms;
-}
-
-function median(xs) {
-  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 }
 
 async function main() {

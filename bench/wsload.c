@@ -1,12 +1,14 @@
 /* wsload: a closed-loop WebSocket echo load generator in C, so the client costs far less CPU than the
  * servers it measures on the same small machine. Compiled by the benches with the system cc.
  *
- *   wsload HOST PORT PATH CONNECTIONS WINDOW SIZE SECONDS
+ *   wsload HOST PORT PATH CONNECTIONS WINDOW SIZE SECONDS [text]
  *
- * Opens CONNECTIONS RFC 6455 connections to ws://HOST:PORT/PATH, keeps WINDOW masked binary messages
- * of SIZE bytes in flight on each (every echo that comes back lets the next one go) for SECONDS, then
- * waits for the echoes still in flight and prints one line: `echoes N seconds S`. Echoes are counted
- * by bytes (the server's frame for SIZE bytes has a known length); frames are not parsed. */
+ * Opens CONNECTIONS RFC 6455 connections to ws://HOST:PORT/PATH, keeps WINDOW masked binary (or, with
+ * `text`, text) messages of SIZE bytes in flight on each (every echo that comes back lets the next one
+ * go) for SECONDS, then waits for the echoes still in flight and prints one line:
+ * `echoes N seconds S p50_us A p99_us B` (round-trip latency: an echo comes back in the order its
+ * message went, so each connection keeps its send times in a ring of WINDOW). Echoes are counted by
+ * bytes (the server's frame for SIZE bytes has a known length); frames are not parsed. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -24,7 +26,29 @@ typedef struct {
   size_t pending;   /* bytes of the echo frame being received */
   int in_flight;
   int done;
+  double *sent_at; /* ring of WINDOW send times, oldest at `oldest` */
+  int oldest;
 } conn_t;
+
+static double *samples;
+static size_t nsamples, samples_cap;
+
+static void record_latency(double seconds) {
+  if (nsamples == samples_cap) {
+    samples_cap = samples_cap ? samples_cap * 2 : 1 << 16;
+    samples = realloc(samples, samples_cap * sizeof *samples);
+    if (!samples) {
+      perror("realloc");
+      exit(1);
+    }
+  }
+  samples[nsamples++] = seconds;
+}
+
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
 
 static double now(void) {
   struct timespec ts;
@@ -83,8 +107,8 @@ static int open_ws(const char *host, int port, const char *path) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 8) {
-    fprintf(stderr, "usage: wsload HOST PORT PATH CONNECTIONS WINDOW SIZE SECONDS\n");
+  if (argc != 8 && !(argc == 9 && strcmp(argv[8], "text") == 0)) {
+    fprintf(stderr, "usage: wsload HOST PORT PATH CONNECTIONS WINDOW SIZE SECONDS [text]\n");
     return 2;
   }
   const char *host = argv[1];
@@ -100,7 +124,7 @@ int main(int argc, char **argv) {
   size_t frame_len = 2 + ext + 4 + size;
   unsigned char *frame = malloc(frame_len);
   if (!frame) die("malloc");
-  frame[0] = 0x82;
+  frame[0] = argc == 9 ? 0x81 : 0x82; /* the payload is ASCII: valid UTF-8 */
   if (ext == 0) frame[1] = (unsigned char)(0x80 | size);
   else if (ext == 2) {
     frame[1] = 0x80 | 126;
@@ -124,6 +148,8 @@ int main(int argc, char **argv) {
   if (!conns) die("calloc");
   for (int i = 0; i < nconn; i++) {
     conns[i].fd = open_ws(host, port, path);
+    conns[i].sent_at = calloc((size_t)window, sizeof(double));
+    if (!conns[i].sent_at) die("calloc");
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &conns[i]};
     if (epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev) < 0) die("epoll_ctl");
   }
@@ -133,6 +159,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < nconn; i++) {
     write_all(conns[i].fd, burst, frame_len * (size_t)window);
     conns[i].in_flight = window;
+    for (int k = 0; k < window; k++) conns[i].sent_at[k] = start;
   }
   long long echoes = 0;
   int running = nconn;
@@ -158,6 +185,15 @@ int main(int argc, char **argv) {
       c->pending %= echo_len;
       echoes += back;
       c->in_flight -= back;
+      double t = back > 0 ? now() : 0;
+      /* The ring holds the in-flight messages oldest first; the ones back free their slots, which the
+       * messages sent now take (a closed loop: at most WINDOW in flight). */
+      for (int k = 0; k < back; k++) {
+        int slot = (c->oldest + k) % window;
+        record_latency(t - c->sent_at[slot]);
+        c->sent_at[slot] = t;
+      }
+      c->oldest = (c->oldest + back) % window;
       if (sending && back > 0) {
         write_all(c->fd, burst, frame_len * (size_t)back);
         c->in_flight += back;
@@ -167,6 +203,9 @@ int main(int argc, char **argv) {
       }
     }
   }
-  printf("echoes %lld seconds %.6f\n", echoes, now() - start);
+  double elapsed = now() - start;
+  qsort(samples, nsamples, sizeof *samples, by_value);
+  double p50 = nsamples ? samples[nsamples / 2] : 0, p99 = nsamples ? samples[(size_t)(nsamples * 0.99)] : 0;
+  printf("echoes %lld seconds %.6f p50_us %.0f p99_us %.0f\n", echoes, elapsed, p50 * 1e6, p99 * 1e6);
   return 0;
 }

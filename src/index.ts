@@ -9,6 +9,7 @@ export type {
   Handler,
   HandlerFactory,
   MessageData,
+  ClientCertificate,
 } from './plugins/types.js';
 export type { ProtocolVersion } from './protocol/types.js';
 export type { GatewayConfig, EndpointConfig, EndpointSettings } from './config/model.js';

@@ -5,6 +5,8 @@ import type { GatewayConfig } from '../config/model.js';
 import type { NodeBus } from '../registry/types.js';
 
 export interface RunningNodeBus extends NodeBus {
+  /** Redis answers now (readiness, metrics, status). */
+  readonly connected: boolean;
   close(): Promise<void>;
 }
 

@@ -1,16 +1,14 @@
-// `wsgate ctl`: talk to a running gateway's control channel (UNIX socket or HTTP API).
-// The config loader (and its parser) is imported only when a config file names the channel:
-// a backend that shells out with --socket or WSGATE_CONTROL_SOCKET does not pay for it.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+// `wsgate ctl`: talk to a running gateway's control channel (UNIX socket or HTTP API); which one
+// is found as control-channel.ts says (no config code is loaded unless a config names it).
 import { isWsgateError } from '../errors.js';
 import type { ControlCommand, ControlResult } from '../control/commands.js';
-import { connectSocket, httpClient, RemoteError, type ControlClient } from '../control/client.js';
+import { RemoteError, type ControlClient } from '../control/client.js';
 import { formatPeer } from '../control/connection-info.js';
-import { targetFromConfig, type ControlTarget } from '../control/target.js';
+import type { ControlTarget } from '../control/target.js';
 import { encodeWord } from '../control/words.js';
 import { ExitCode, type CliIO } from './io.js';
 import { UsageError, parseCommandArgs } from './args.js';
+import { channelOptions, connectTarget, findTarget } from './control-channel.js';
 
 const help = `usage: wsgate ctl [--socket PATH | --url URL | -f FILE [-D NAME]...] [--token T] COMMAND
   list [--location LOC] [--group G] [--json]    ID HOST:PORT per connection (--json: details)
@@ -39,11 +37,7 @@ export async function ctl(args: string[], io: CliIO): Promise<number> {
       args,
       allowPositionals: true,
       options: {
-        socket: { type: 'string' },
-        url: { type: 'string' },
-        file: { type: 'string', short: 'f' },
-        define: { type: 'string', short: 'D', multiple: true },
-        token: { type: 'string' },
+        ...channelOptions,
         location: { type: 'string' },
         group: { type: 'string' },
         json: { type: 'boolean' },
@@ -58,7 +52,7 @@ export async function ctl(args: string[], io: CliIO): Promise<number> {
     }
     if ([v.socket, v.url, v.file].filter((x) => x !== undefined).length > 1) throw new UsageError('give one of --socket, --url and -f');
     command = await commandFrom(parsed.positionals, { location: v.location, group: v.group, binary: v.binary === true }, io);
-    const found = await findTarget(v, io);
+    const found = await findTarget(v, io, 'ctl');
     if (typeof found === 'number') return found;
     target = found;
     json = v.json === true;
@@ -70,49 +64,10 @@ export async function ctl(args: string[], io: CliIO): Promise<number> {
   return run(target, command, json, io);
 }
 
-/** Options first, then the environment, then the config file (-f, or conf/wsgate.conf if present). */
-async function findTarget(v: { socket?: string; url?: string; file?: string; define?: string[]; token?: string }, io: CliIO): Promise<ControlTarget | number> {
-  let target: ControlTarget = { socket: v.socket, url: v.url };
-  if (v.socket === undefined && v.url === undefined) {
-    target = { socket: io.env.WSGATE_CONTROL_SOCKET, url: io.env.WSGATE_CONTROL_URL };
-    const file = v.file ?? (target.socket ?? target.url ? undefined : defaultConfig(io.cwd));
-    if (file !== undefined) {
-      const fromFile = await targetInConfig(resolve(io.cwd, file), v.define ?? [], io);
-      if (typeof fromFile === 'number') return fromFile;
-      target = fromFile;
-    }
-  }
-  if (target.socket !== undefined) target.url = undefined;
-  target.token = v.token ?? io.env.WSGATE_CONTROL_TOKEN ?? target.token;
-  if (target.socket === undefined && target.url === undefined) throw new UsageError('no control channel: give --socket PATH, --url URL or -f FILE');
-  return target;
-}
-
-function defaultConfig(cwd: string): string | undefined {
-  const file = resolve(cwd, 'conf/wsgate.conf');
-  return existsSync(file) ? file : undefined;
-}
-
-/** The control channel a config file sets up, or an exit code after printing why there is none. */
-async function targetInConfig(file: string, defines: string[], io: CliIO): Promise<ControlTarget | number> {
-  const [{ loadConfig }, { formatDiagnostic, hasErrors }] = await Promise.all([import('../config/load.js'), import('../config/diagnostics.js')]);
-  const { config, diagnostics } = loadConfig(file, { defines, env: io.env });
-  if (hasErrors(diagnostics)) {
-    for (const d of diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
-    return ExitCode.ConfigOrUsage;
-  }
-  const target = targetFromConfig(config.control);
-  if (target === undefined) {
-    io.stderr.write(`wsgate ctl: ${file} sets up no control channel (WebSocketControlSocket or WebSocketControlListen)\n`);
-    return ExitCode.ConfigOrUsage;
-  }
-  return target;
-}
-
 async function run(target: ControlTarget, command: ControlCommand, json: boolean, io: CliIO): Promise<number> {
   let client: ControlClient | undefined;
   try {
-    client = target.socket !== undefined ? await connectSocket(target.socket) : httpClient(target.url!, target.token);
+    client = await connectTarget(target);
     const result = await client.execute(command);
     io.stdout.write(render(result, json));
     if (command.kind === 'broadcast' && result.kind === 'sent' && result.count === 0) {
@@ -204,6 +159,8 @@ function render(result: ControlResult, json: boolean): string {
       return `${JSON.stringify(result.connection, null, 2)}\n`;
     case 'help':
       return result.lines.map((l) => `${l}\n`).join('');
+    case 'status':
+      return `${JSON.stringify(result.report, null, 2)}\n`;
     case 'pong':
     case 'bye':
       return 'ok\n';

@@ -8,6 +8,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   apache: { summary: 'print the Apache config that proxies to the gateway', load: async () => (await import('./apache.js')).apache },
   migrate: { summary: 'turn a mod_websocket Apache setup into a wsgate config', load: async () => (await import('./migrate.js')).migrate },
   ctl: { summary: "talk to a running gateway's control channel", load: async () => (await import('./ctl.js')).ctl },
+  status: { summary: "the running gateway's status page, like apachectl fullstatus (--json, --watch)", load: async () => (await import('./status.js')).status },
   reload: { summary: 'check the config, then reload the running gateway gracefully, like apachectl graceful', load: async () => (await import('./reload.js')).reload },
 };
 

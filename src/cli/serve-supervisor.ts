@@ -5,13 +5,17 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { startPool, type GenerationSpec, type WorkerExit, type WorkerPool } from '../cluster/index.js';
+import { listenKey, startPool, type GenerationSpec, type WorkerExit, type WorkerPool } from '../cluster/index.js';
+import { formatHostPort } from '../config/values.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import { loadConfig } from '../config/load.js';
 import type { GatewayConfig, ListenAddress } from '../config/model.js';
 import { locationNames, startControl, type RunningControl } from '../control/index.js';
 import { isWsgateError, type WsgateError } from '../errors.js';
 import { IpcSupervisorRegistry } from '../registry/ipc-supervisor.js';
+import { createServiceProbe, type RunningProbe, type WorkerView } from '../metrics/service.js';
+import { ServiceCounters } from '../metrics/service-counters.js';
+import { WorkerReports } from '../metrics/worker-reports.js';
 import { warnUnreachableVhosts } from '../server/vhost-ports.js';
 import { startClusterBus, workerMember, type RunningNodeBus } from './cluster-bus.js';
 import { ExitCode, type CliIO } from './io.js';
@@ -80,6 +84,8 @@ class Supervisor {
   private readonly failures = new WorkerFailures();
   private pool: WorkerPool | undefined;
   private reloading = Promise.resolve();
+  private readonly counters = new ServiceCounters();
+  private readonly reports = new WorkerReports();
 
   constructor(private readonly options: SuperviseOptions) {
     this.config = options.config;
@@ -110,8 +116,16 @@ class Supervisor {
         spec: this.spec(this.config),
         listen: this.listenOf(this.config),
         logger: log,
-        onWorkerStart: (worker) => this.registry.attach(workerMember(this.options.config, worker.id), worker.port),
-        onWorkerExit: (exit) => this.failures.note(exit),
+        // Attached once ready: before that the worker has no registry listening on its port, and a
+        // command sent to it would only time out as unreachable.
+        onWorkerReady: (worker) => {
+          this.registry.attach(workerMember(this.options.config, worker.id), worker.port);
+          this.reports.attach(worker.id, worker.port);
+        },
+        onWorkerExit: (exit) => {
+          this.failures.note(exit);
+          if (!exit.planned && exit.restartInMs !== undefined) this.counters.restarted(exit.slot);
+        },
       });
     } catch (err) {
       const errors = this.failures.take();
@@ -123,9 +137,10 @@ class Supervisor {
     }
     warnUnreachableVhosts(this.config, pool.listeners().map((l) => l.bound.port), log);
 
-    let control: RunningControl;
+    let control: RunningControl | undefined;
+    const probe = this.probe(pool, () => control);
     try {
-      control = await startControl(this.config.control, this.registry, log, { locations: locationNames(this.config.endpoints) });
+      control = await startControl(this.config.control, this.registry, log, { locations: locationNames(this.config.endpoints), probe, onCommand: probe.onCommand });
     } catch (err) {
       await pool.stop({ deadlineMs: 0 });
       if (!isWsgateError(err)) throw err;
@@ -135,6 +150,7 @@ class Supervisor {
     this.pool = pool;
     const count = workerCount(this.config);
     log.info({ workers: count }, 'serving');
+    probe.start();
 
     const signal = await this.options.stopSignal;
     log.info({ signal }, 'shutting down');
@@ -165,6 +181,7 @@ class Supervisor {
     if (errors.length > 0) {
       for (const d of errors) log.error({ error: formatDiagnostic(d) }, 'reload: config error');
       log.error({ errors: errors.length }, 'reload refused: the running config stays');
+      this.counters.reloads.refused++;
       return;
     }
     try {
@@ -176,11 +193,42 @@ class Supervisor {
         log.warn('reload: the cluster settings (WebSocketCluster…, WebSocketNodeName) changed; they take effect when wsgate is restarted');
       }
       this.config = next;
+      this.counters.reloads.ok++;
       log.info({ generation, workers: workerCount(next) }, 'reloaded: new connections go to the new workers');
     } catch (err) {
+      this.counters.reloads.refused++;
       for (const e of this.failures.take()) log.error({ error: e }, 'reload: config error');
       log.error({ reason: isWsgateError(err) ? err.message : String(err) }, 'reload refused: the running config stays');
     }
+  }
+
+  /** /metrics, /readyz and STATUS over this supervisor's pool. */
+  private probe(pool: WorkerPool, control: () => RunningControl | undefined): RunningProbe {
+    const cluster = this.options.config.cluster;
+    const nodes = this.nodes;
+    return createServiceProbe({
+      mode: 'workers',
+      counters: this.counters,
+      reports: this.reports,
+      expectedWorkers: workerCount(this.config),
+      listeners: () => ({ bound: pool.listeners().map((l) => formatHostPort(l.bound.address, l.bound.port)), expected: new Set(this.listenOf(this.config).map(listenKey)).size }),
+      workers: () =>
+        pool.workers().map(
+          (w): WorkerView => ({
+            id: w.id,
+            name: workerMember(this.options.config, w.id),
+            slot: w.slot,
+            generation: w.generation,
+            pid: w.pid,
+            state: w.state,
+            uptimeMs: w.uptimeMs,
+            handlersLoaded: Array.isArray((w.context as WorkerContext | undefined)?.handlers),
+          }),
+        ),
+      generation: () => pool.generation,
+      bus: cluster && nodes ? { cluster: cluster.name, node: cluster.node, connected: () => nodes.connected } : undefined,
+      control: () => controlAddresses(this.config, control()),
+    });
   }
 
   private spec(config: GatewayConfig): GenerationSpec {
@@ -194,6 +242,17 @@ class Supervisor {
   private listenOf(config: GatewayConfig): ListenAddress[] {
     return this.options.listen ?? config.listen;
   }
+}
+
+/** The status page's control channel: the socket path and the bound HTTP addresses. */
+export function controlAddresses(config: GatewayConfig, control: RunningControl | undefined): { socket: string | null; http: string | null; metrics: string | null } {
+  const http = control?.httpAddress;
+  const metrics = control?.metricsAddress;
+  return {
+    socket: control?.socketPath ?? config.control.socket?.path ?? null,
+    http: http ? formatHostPort(http.address, http.port) : null,
+    metrics: metrics ? formatHostPort(metrics.address, metrics.port) : null,
+  };
 }
 
 /** Resolves when SIGTERM or SIGINT arrives. */

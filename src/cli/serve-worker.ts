@@ -11,6 +11,7 @@ import { isWsgateError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { validateHandlers } from '../plugins/validate.js';
 import { IpcWorkerRegistry } from '../registry/ipc-worker.js';
+import { answerMetricsRequests } from '../metrics/worker-reports.js';
 import { createGateway, type GatewayCore } from '../server/gateway.js';
 import { workerMember } from './cluster-bus.js';
 import type { WsConnection } from '../server/connection.js';
@@ -28,7 +29,7 @@ export async function runWorker(): Promise<void> {
   if (!ref) throw new Error(`a wsgate worker needs ${WORKER_CONFIG_ENV}: it is started by wsgate serve`);
   let core: GatewayCore | undefined;
   const runtime = startWorkerRuntime({
-    onSocket: (socket) => (core ? core.acceptSocket(socket) : socket.destroy()),
+    onSocket: (socket, listener) => (core ? core.acceptSocket(socket, listener) : socket.destroy()),
     onDrain: (deadlineMs) => core?.stop({ code: 1012, reason: 'service restart', drainMs: deadlineMs }),
     onStop: () => core?.stop({ code: 1001, reason: 'server shutting down' }),
   });
@@ -50,4 +51,6 @@ export async function runWorker(): Promise<void> {
     await runtime.fail({ configErrors: [message] } satisfies WorkerContext, WORKER_CONFIG_EXIT);
   }
   runtime.ready({ handlers: handlersOf(config) } satisfies WorkerContext);
+  // After ready: prom-client loads while the worker already serves.
+  answerMetricsRequests(runtime.port, () => core?.stats());
 }

@@ -11,7 +11,10 @@ import { startClusterBus, type RunningNodeBus } from './cluster-bus.js';
 import { parseCommandArgs, UsageError } from './args.js';
 import { configOptions, configOptionsHelp, readCommandConfig } from './config-file.js';
 import { ExitCode, type CliIO } from './io.js';
-import { nextStopSignal, superviseGateway } from './serve-supervisor.js';
+import { controlAddresses, nextStopSignal, superviseGateway } from './serve-supervisor.js';
+import { createServiceProbe } from '../metrics/service.js';
+import { ServiceCounters } from '../metrics/service-counters.js';
+import { formatHostPort } from '../config/values.js';
 
 const USAGE = `usage: wsgate serve [-f FILE] [--listen HOST:PORT]... [-D NAME]...
 
@@ -121,9 +124,23 @@ async function serveInProcess(
     // A handler that cannot be loaded is a config problem; anything else (a port in use) is runtime.
     return err.code === 'IO' ? ExitCode.Runtime : ExitCode.ConfigOrUsage;
   }
-  let control: RunningControl;
+  let control: RunningControl | undefined;
+  const gateway = running;
+  const cluster = config.cluster;
+  const bus = nodes;
+  const probe = createServiceProbe({
+    mode: 'single',
+    counters: new ServiceCounters(),
+    expectedWorkers: 0,
+    listeners: () => ({ bound: gateway.addresses.map((a) => formatHostPort(a.address, a.port)), expected: (listen ?? config.listen).length }),
+    workers: () => [],
+    generation: () => 0,
+    localStats: () => gateway.stats(),
+    bus: cluster && bus ? { cluster: cluster.name, node: cluster.node, connected: () => bus.connected } : undefined,
+    control: () => controlAddresses(config, control),
+  });
   try {
-    control = await startControl(config.control, running.registry, log, { locations: locationNames(config.endpoints) });
+    control = await startControl(config.control, running.registry, log, { locations: locationNames(config.endpoints), probe, onCommand: probe.onCommand });
   } catch (err) {
     await running.close();
     await nodes?.close();
@@ -135,6 +152,7 @@ async function serveInProcess(
   // A reload needs worker processes to take over; without them SIGHUP must not kill the gateway.
   const onHup = (): void => log.warn('SIGHUP: reloading needs worker processes (WebSocketWorkers 1 or more); restart wsgate to apply a new config');
   process.on('SIGHUP', onHup);
+  probe.start();
   const signal = await stopSignal;
   process.off('SIGHUP', onHup);
   log.info({ signal }, 'shutting down');

@@ -48,7 +48,7 @@ export class ListenerSet {
         if (this.open.has(key)) continue;
         const server = createServer({ pauseOnConnect: true });
         const bound = await listenOn(server, address);
-        const ref: ListenerRef = { host: address.host, port: bound.port };
+        const ref: ListenerRef = { host: address.host, port: bound.port, ...(address.protocol ? { protocol: address.protocol } : {}) };
         server.on('connection', (socket: Socket) => this.onAccept(socket, ref));
         // After listening, an accept error (EMFILE…) must not bring the supervisor down.
         server.on('error', () => {});

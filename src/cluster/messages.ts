@@ -6,6 +6,8 @@
 export interface ListenerRef {
   host: string | undefined;
   port: number;
+  /** `Listen … https`: the worker terminates TLS (also when a TLS vhost names the port). */
+  protocol?: 'http' | 'https';
 }
 
 /** Supervisor → worker. */

@@ -6,6 +6,7 @@ const groupTitles: Record<DirectiveGroup, string> = {
   wsgate: "wsgate's per-endpoint directives",
   control: 'Control (push) channel',
   remoteip: "Client addresses behind proxies (mod_remoteip's names)",
+  ssl: "TLS, wss:// (mod_ssl's names)",
   apache: 'Apache directives wsgate gives meaning to',
 };
 
@@ -76,7 +77,7 @@ const syntaxRules = `Files use Apache httpd.conf syntax and are read as Apache 2
 
 export function renderDirectiveReference(): string {
   const out: string[] = [syntaxRules, ''];
-  const groups: DirectiveGroup[] = ['mod_websocket', 'wsgate', 'control', 'remoteip', 'apache'];
+  const groups: DirectiveGroup[] = ['mod_websocket', 'wsgate', 'control', 'remoteip', 'ssl', 'apache'];
   for (const group of groups) {
     out.push(`### ${groupTitles[group]}`, '', '| Directive | Context | Default | Meaning |', '|---|---|---|---|');
     for (const spec of directiveSchema.filter((d) => d.group === group)) {

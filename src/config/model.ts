@@ -19,6 +19,32 @@ export interface ListenAddress {
   host: string | undefined;
   port: number;
   loc: SourceLocation | undefined;
+  /** `Listen … https`: TLS on this listener (a TLS vhost on its port makes it TLS as well). */
+  protocol?: 'http' | 'https';
+}
+
+/** SSLVerifyClient, as mod_ssl: none, optional (a presented certificate must verify) or require. */
+export type VerifyClient = 'none' | 'optional' | 'require';
+
+/** What a vhost's SSL* directives ended as (main server values inherited), files already read. */
+export interface VhostTls {
+  /** SSLCertificateFile (may hold the chain after the certificate), SSLCertificateChainFile appended. */
+  cert: Buffer;
+  /** SSLCertificateKeyFile, or the key inside SSLCertificateFile. */
+  key: Buffer;
+  /** SSLCACertificateFile: CAs that client certificates must chain to. */
+  ca: Buffer | undefined;
+  verifyClient: VerifyClient;
+  /** SSLProtocol mapped to node's range. */
+  minVersion: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  maxVersion: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  /** SSLCipherSuite (OpenSSL cipher list for TLS 1.2 and below; `TLSv1.3 …` for 1.3 suites). */
+  ciphers: string | undefined;
+  ciphersuites: string | undefined;
+  /** SSLHonorCipherOrder */
+  honorCipherOrder: boolean;
+  /** The certificate files as configured, for messages. */
+  certFile: string;
 }
 
 export type OriginCheck = 'same' | 'trusted' | 'off';
@@ -82,6 +108,9 @@ export interface VirtualHostConfig {
   isMain: boolean;
   /** Set when the vhost has `SSLEngine on` (the Apache generator adds X-Forwarded-Proto). */
   tls: boolean;
+  /** SSLEngine on with a certificate: wsgate terminates TLS for this vhost itself. Without a
+   *  certificate, `tls` alone means TLS ends in a proxy in front (Apache). */
+  ssl?: VhostTls;
   loc: SourceLocation | undefined;
 }
 
@@ -117,6 +146,8 @@ export interface ControlConfig {
   socket: { path: string; mode: number; loc: SourceLocation } | undefined;
   /** WebSocketControlListen ADDR:PORT */
   listen: { host: string; port: number; loc: SourceLocation } | undefined;
+  /** WebSocketMetricsListen ADDR:PORT: /metrics, /healthz and /readyz only; undefined = none. */
+  metricsListen?: { host: string; port: number; loc: SourceLocation } | undefined;
   /** WebSocketControlToken TOKEN, or the contents of WebSocketControlTokenFile. */
   token: string | undefined;
   /** WebSocketControlMaxPayload BYTES; undefined (a config built in code) = ControlLimits' default. */

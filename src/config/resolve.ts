@@ -12,6 +12,7 @@ import { maxTokenFileBytes, readRegularFile } from './read-file.js';
 import { RemoteIpSetting } from './remote-ip.js';
 import { argumentCountProblem, defaultEndpointSettings, defaultProcessConfig, findDirective, spelledName, type DirectiveContext, type DirectiveSpec, type ModelDirective } from './schema.js';
 import { combine, mergeSettings, type Overrides } from './settings.js';
+import { finishTls, recordTlsLine, type TlsLines } from './tls.js';
 import { misspeltDirective } from './suggest.js';
 import type { ResolvedNode, TreeResult } from './tree.js';
 import { parseHostPort, parseLogLevel, parseOctalMode, parseSeconds, parseWholeNumber, ValueError } from './values.js';
@@ -69,6 +70,8 @@ export class ModelBuilder {
   private order = 0;
   /** WebSocketCluster… lines; a cluster exists only when the Redis URL is given. */
   private readonly clusterLines: { redis?: string; name?: string; node?: string; loc?: SourceLocation } = {};
+  /** SSL* lines per server/vhost, applied by finishTls once every vhost is known. */
+  private readonly tlsLines = new Map<VirtualHostConfig, TlsLines>();
 
   constructor(
     private readonly tree: TreeResult,
@@ -104,12 +107,21 @@ export class ModelBuilder {
       this.sink.warning('CONFIG_DIRECTIVE', s.loc, 'WebSocket settings in a <Location> that is not a WebSocket endpoint (no SetHandler websocket-handler) have no effect');
     }
     this.finishCluster();
+    finishTls(this.config, this.tlsLines, this.sink);
     const { listen, token } = this.config.control;
     if (listen !== undefined && token === undefined && !isLoopbackHost(listen.host)) {
       this.sink.error(
         'CONFIG_VALUE',
         listen.loc,
         `WebSocketControlListen ${listen.host}:${listen.port} is not a loopback address: set WebSocketControlToken (or WebSocketControlTokenFile) before exposing the control API`,
+      );
+    }
+    const metrics = this.config.control.metricsListen;
+    if (metrics !== undefined && token === undefined && !isLoopbackHost(metrics.host)) {
+      this.sink.error(
+        'CONFIG_VALUE',
+        metrics.loc,
+        `WebSocketMetricsListen ${metrics.host}:${metrics.port} is not a loopback address: set WebSocketControlToken (or WebSocketControlTokenFile) before exposing the metrics`,
       );
     }
     return this.config;
@@ -261,8 +273,12 @@ export class ModelBuilder {
         const v = a.toLowerCase();
         if (v !== 'on' && v !== 'off' && v !== 'optional') throw new ValueError(`SSLEngine must be On, Off or Optional, not '${a}'`);
         frame.vhost.config.tls = v === 'on';
+        this.tlsOf(frame.vhost.config).engine = { on: v === 'on', loc: node.loc };
         return;
       }
+      case 'vhost.ssl':
+        recordTlsLine(this.tlsOf(frame.vhost.config), spec.name, node.args, node.loc, node.argLocs, { serverRoot: node.serverRoot, sysroot: this.sysroot });
+        return;
       case 'remoteIp.header':
       case 'remoteIp.trustedProxies':
         return this.remoteIp.apply(spec, node, frame.context === 'vhost');
@@ -274,6 +290,11 @@ export class ModelBuilder {
       case 'control.listen': {
         const { host, port } = parseHostPort(a, spec.name);
         c.control.listen = { host: host ?? '127.0.0.1', port, loc: node.loc };
+        return;
+      }
+      case 'control.metricsListen': {
+        const { host, port } = parseHostPort(a, spec.name);
+        c.control.metricsListen = { host: host ?? '127.0.0.1', port, loc: node.loc };
         return;
       }
       case 'control.token':
@@ -319,14 +340,25 @@ export class ModelBuilder {
     this.config.cluster = { redis, name: name ?? 'wsgate', node: node ?? defaultNodeName() };
   }
 
+  private tlsOf(vhost: VirtualHostConfig): TlsLines {
+    let lines = this.tlsLines.get(vhost);
+    if (!lines) this.tlsLines.set(vhost, (lines = {}));
+    return lines;
+  }
+
   private listen(node: ResolvedNode, value: string): void {
     const { host, port } = parseHostPort(value, 'Listen');
+    const written = node.args[1];
+    const protocol = written?.toLowerCase();
+    if (protocol !== undefined && protocol !== 'http' && protocol !== 'https') {
+      throw new ValueError(`Listen: wsgate speaks http or https, not '${written}'`, 1);
+    }
     const same = this.config.listen.find((l) => l.host === host && l.port === port);
     if (same) {
       const where = same.loc ? ` (first at line ${same.loc.line} of ${same.loc.file})` : '';
       throw new ValueError(`Listen ${value} is defined twice${where}: Apache refuses multiple listeners on the same address`);
     }
-    this.config.listen.push({ host, port, loc: node.loc });
+    this.config.listen.push({ host, port, loc: node.loc, ...(protocol === 'https' ? { protocol } : {}) });
   }
 
   private readToken(node: ResolvedNode, path: string): string {

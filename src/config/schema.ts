@@ -15,7 +15,7 @@ import {
 /** server = main server config; vhost = inside <VirtualHost>; location = inside <Location>/<LocationMatch>. */
 export type DirectiveContext = 'server' | 'vhost' | 'location';
 
-export type DirectiveGroup = 'mod_websocket' | 'wsgate' | 'control' | 'remoteip' | 'apache';
+export type DirectiveGroup = 'mod_websocket' | 'wsgate' | 'control' | 'remoteip' | 'ssl' | 'apache';
 
 interface DirectiveBase {
   name: string;
@@ -55,12 +55,14 @@ export type ModelTarget =
   | 'vhost.serverName'
   | 'vhost.serverAliases'
   | 'vhost.tls'
+  | 'vhost.ssl'
   | 'endpoint'
   | 'endpoint.handler'
   | 'remoteIp.header'
   | 'remoteIp.trustedProxies'
   | 'control.socket'
   | 'control.listen'
+  | 'control.metricsListen'
   | 'control.token'
   | 'control.maxPayload'
   | 'processes.workers'
@@ -202,7 +204,7 @@ export const modelDirectives: readonly ModelDirective[] = [
   model('ServerRoot', 'ServerRoot DIR', 'serverRoot', 'apache', serverOnly, one,
     'Base of relative paths (Include, WebSocketHandler, …). Applies to the lines after it.', { defaultText: 'directory of the main config file' }),
   model('Listen', 'Listen [ADDRESS:]PORT [PROTOCOL]', 'listen', 'apache', serverOnly, { min: 1, max: 2 },
-    'Address to accept connections on: `8080`, `127.0.0.1:8080`, `[::1]:8080`; port 0 picks a free port. Repeatable.'),
+    'Address to accept connections on: `8080`, `127.0.0.1:8080`, `[::1]:8080`; port 0 picks a free port. Repeatable. PROTOCOL `https` makes it a TLS listener: a virtual host on its port (or on any port) needs `SSLEngine on` and a certificate, else it is an error; `http` (the default) is plain, unless a TLS virtual host answers on its port (as in Apache).'),
   model('Include', 'Include PATH|GLOB', 'include', 'apache', anywhere, one,
     'Reads other files (relative to ServerRoot; wildcards sorted like Apache). A missing file, or a wildcard matching nothing, is an error.'),
   model('IncludeOptional', 'IncludeOptional PATH|GLOB', 'include', 'apache', anywhere, one,
@@ -214,8 +216,24 @@ export const modelDirectives: readonly ModelDirective[] = [
     'Recorded (not loaded): makes `<IfModule ID>` / `<IfModule mod_x.c>` true for the lines after it.'),
   model('ServerName', 'ServerName HOST[:PORT]', 'vhost.serverName', 'apache', serverAndVhost, one, 'Name of the main server or of a <VirtualHost>.'),
   model('ServerAlias', 'ServerAlias HOST...', 'vhost.serverAliases', 'apache', ['vhost'], list, 'Other names of a <VirtualHost>.'),
-  model('SSLEngine', 'SSLEngine On|Off|Optional', 'vhost.tls', 'apache', serverAndVhost, one,
-    'Recorded only: the Apache generator marks such a vhost as TLS (wsgate itself speaks plain HTTP behind Apache).', { defaultText: 'Off' }),
+  model('SSLEngine', 'SSLEngine On|Off|Optional', 'vhost.tls', 'ssl', serverAndVhost, one,
+    'On with SSLCertificateFile: wsgate terminates TLS (wss://) for this virtual host on the listeners of its port (every listener for the main server or a vhost without a port). On without a certificate: TLS ends in a proxy in front (Apache); the vhost counts as https for the Origin check and the Apache generator adds X-Forwarded-Proto. A vhost inherits the main server\'s value. Optional is read as Off.', { defaultText: 'Off' }),
+  model('SSLCertificateFile', 'SSLCertificateFile PATH', 'vhost.ssl', 'ssl', serverAndVhost, one,
+    'PEM certificate of the server or vhost (relative to ServerRoot); may also hold the chain after it, and the key when SSLCertificateKeyFile is absent. Read when the config is loaded (so a graceful reload picks up a renewed certificate); an unreadable file, a key that does not match, or an unusable TLS setting is an error, an expired certificate a warning. With SNI the client\'s server name picks the vhost (ServerName, ServerAlias); a client without SNI gets the first TLS vhost of the port.'),
+  model('SSLCertificateKeyFile', 'SSLCertificateKeyFile PATH', 'vhost.ssl', 'ssl', serverAndVhost, one,
+    'PEM private key of SSLCertificateFile (unencrypted: wsgate cannot ask for a pass phrase).', { defaultText: 'the key in SSLCertificateFile' }),
+  model('SSLCertificateChainFile', 'SSLCertificateChainFile PATH', 'vhost.ssl', 'ssl', serverAndVhost, one,
+    'PEM intermediate certificates sent after the server certificate (Apache 2.4.8 folded them into SSLCertificateFile; both work).'),
+  model('SSLCACertificateFile', 'SSLCACertificateFile PATH', 'vhost.ssl', 'ssl', serverAndVhost, one,
+    'PEM CA certificates that client certificates must chain to (SSLVerifyClient).'),
+  model('SSLVerifyClient', 'SSLVerifyClient none|optional|require', 'vhost.ssl', 'ssl', serverAndVhost, one,
+    'Client certificates, as mod_ssl: require refuses a client without a certificate that verifies against SSLCACertificateFile (a TLS alert when every TLS vhost of the port requires one, else 403 at the handshake); optional accepts a client without one but refuses one whose certificate does not verify (403). The verified subject reaches handlers (`conn.clientCertificate`) and the `connected` log line. The certificate request is made per listener port: a vhost with none on a port where another vhost asks also sees the request.', { defaultText: 'none' }),
+  model('SSLProtocol', 'SSLProtocol [+|-]PROTOCOL...', 'vhost.ssl', 'ssl', serverAndVhost, list,
+    'Protocol versions as mod_ssl writes them: `all -TLSv1 -TLSv1.1`, `TLSv1.2 +TLSv1.3`; a name without a sign starts the list over. Names: all, SSLv3 (only as -SSLv3), TLSv1, TLSv1.1, TLSv1.2, TLSv1.3; the result must be a contiguous range (Node.js takes a minimum and a maximum). An unknown name is an error.', { defaultText: 'TLSv1.2 +TLSv1.3' }),
+  model('SSLCipherSuite', 'SSLCipherSuite [SSL|TLSv1.3] CIPHERS', 'vhost.ssl', 'ssl', serverAndVhost, { min: 1, max: 2 },
+    'OpenSSL cipher list for TLS 1.2 and below (`SSL`, the default) or the TLS 1.3 suites (`TLSv1.3 TLS_AES_256_GCM_SHA384:…`). A list that selects nothing is an error.', { defaultText: "Node.js's" }),
+  model('SSLHonorCipherOrder', 'SSLHonorCipherOrder On|Off', 'vhost.ssl', 'ssl', serverAndVhost, one,
+    "On: the server's SSLCipherSuite order wins over the client's preference.", { defaultText: 'Off' }),
   model('LogLevel', 'LogLevel [MODULE:]LEVEL...', 'logLevel', 'apache', serverOnly, list,
     'First bare level, mapped to pino: emerg/alert/crit → fatal, error, warn, notice/info → info, debug, trace1–8 → trace. Elsewhere than the main server it is Apache’s and ignored.',
     { defaultText: 'info', ignoredElsewhere: true }),
@@ -247,6 +265,8 @@ export const modelDirectives: readonly ModelDirective[] = [
     'UNIX socket of the control (push) channel, relative to ServerRoot; MODE is octal. A missing directory is created (with its parents) by `serve`, owned by the user running wsgate, mode 0750 (0755 when MODE lets others connect); when it cannot be (e.g. /run/wsgate for a non-root user), the error says what to create, and `check` warns beforehand.', { defaultText: 'none; MODE 0660' }),
   model('WebSocketControlListen', 'WebSocketControlListen [ADDRESS:]PORT', 'control.listen', 'control', serverOnly, one,
     'HTTP control channel address; ADDRESS defaults to 127.0.0.1. Any other than a loopback address requires WebSocketControlToken.', { defaultText: 'none' }),
+  model('WebSocketMetricsListen', 'WebSocketMetricsListen [ADDRESS:]PORT', 'control.metricsListen', 'control', serverOnly, one,
+    'A second HTTP address serving only GET /metrics (Prometheus), /healthz and /readyz, for a scraper that must not reach the control API; the same access rules as WebSocketControlListen (a non-loopback ADDRESS requires WebSocketControlToken, sent as a bearer token). The control API serves the same paths either way.', { defaultText: 'none' }),
   model('WebSocketControlToken', 'WebSocketControlToken TOKEN', 'control.token', 'control', serverOnly, one,
     'Bearer token the control channel requires.', { defaultText: 'none' }),
   model('WebSocketControlTokenFile', 'WebSocketControlTokenFile PATH', 'control.token', 'control', serverOnly, one,

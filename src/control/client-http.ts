@@ -3,6 +3,7 @@ import { WsgateError } from '../errors.js';
 import type { ConnectionFilter } from '../plugins/types.js';
 import { acknowledgement, isAcknowledged, type ControlCommand, type ControlResult } from './commands.js';
 import type { ConnectionInfo } from './connection-info.js';
+import type { StatusReport } from './probe.js';
 
 export function requestFor(command: ControlCommand): { path: string; init: RequestInit } {
   const id = (value: string): string => encodeURIComponent(value);
@@ -11,6 +12,8 @@ export function requestFor(command: ControlCommand): { path: string; init: Reque
       return { path: `/connections${query(command.filter)}`, init: { method: 'GET' } };
     case 'info':
       return { path: `/connections/${id(command.id)}`, init: { method: 'GET' } };
+    case 'status':
+      return { path: '/status', init: { method: 'GET' } };
     case 'send':
       return { path: `/connections/${id(command.id)}/send`, init: messageInit(command.data) };
     case 'broadcast':
@@ -38,6 +41,8 @@ export function resultFromJson(command: ControlCommand, json: Record<string, unk
       return { kind: 'list', detail: true, connections: (json.connections ?? []) as ConnectionInfo[], unreachable: unreachableOf(json) };
     case 'info':
       return { kind: 'info', connection: json as unknown as ConnectionInfo };
+    case 'status':
+      return { kind: 'status', report: json as unknown as StatusReport };
     case 'send':
     case 'broadcast':
       return { kind: 'sent', count: Number(json.sent ?? 0), unreachable: unreachableOf(json) };

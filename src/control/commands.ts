@@ -1,11 +1,14 @@
 // What a control client can ask for, independent of the transport (line protocol or HTTP).
 import type { ConnectionFilter } from '../plugins/types.js';
 import type { ConnectionInfo } from './connection-info.js';
+import type { StatusReport } from './probe.js';
 
 export type ControlCommand =
   | { kind: 'ping' }
   | { kind: 'quit' }
   | { kind: 'help' }
+  /** The gateway's status page as JSON (STATUS, GET /status). */
+  | { kind: 'status' }
   /** detail false: `ID HOST:PORT` lines; true: one JSON object per connection. */
   | { kind: 'list'; filter: ConnectionFilter; detail: boolean }
   | { kind: 'info'; id: string }
@@ -20,6 +23,7 @@ export type ControlResult =
   | { kind: 'pong' }
   | { kind: 'bye' }
   | { kind: 'help'; lines: string[] }
+  | { kind: 'status'; report: StatusReport }
   /** unreachable: workers that did not answer in time (their connections are missing). */
   | { kind: 'list'; detail: boolean; connections: ConnectionInfo[]; unreachable: string[] }
   | { kind: 'info'; connection: ConnectionInfo }

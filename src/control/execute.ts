@@ -4,9 +4,14 @@ import { WsgateError } from '../errors.js';
 import type { Outcome, RegistryClient, RegistryCommand } from '../registry/types.js';
 import { acknowledgement, type ControlCommand, type ControlResult } from './commands.js';
 import { helpLines } from './help.js';
+import type { ServiceProbe } from './probe.js';
 
-export async function executeCommand(command: ControlCommand, registry: RegistryClient): Promise<ControlResult> {
+/** `probe`: what answers STATUS (absent: STATUS is refused). */
+export async function executeCommand(command: ControlCommand, registry: RegistryClient, probe?: ServiceProbe): Promise<ControlResult> {
   switch (command.kind) {
+    case 'status':
+      if (!probe) throw new WsgateError('CONTROL_COMMAND', 'STATUS is not available here', { status: 404 });
+      return { kind: 'status', report: await probe.status() };
     case 'ping':
     case 'quit':
       return acknowledgement(command);

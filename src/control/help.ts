@@ -11,6 +11,7 @@ export const helpLines: string[] = [
   'BROADCASTB [LOCATION] [@GROUP] LENGTH     binary frame from raw bytes to many',
   'CLOSE ID [CODE [REASON]]                  start the close handshake',
   'JOIN ID GROUP | LEAVE ID GROUP            group membership',
+  'STATUS                                    OK 1, one JSON line (uptime, Locations, workers, bus), END',
   'PING | HELP | QUIT',
   'Every command gets one status line, OK ... or ERR CODE message; OK n after LIST, INFO and HELP',
   'is followed by exactly n lines and then a line END.',

@@ -6,6 +6,8 @@
 //   PUT    /connections/ID/groups/GROUP         {"joined": true}
 //   DELETE /connections/ID/groups/GROUP         {"left": true}
 //   POST   /broadcast[?location=&group=]        {"sent": n}
+//   GET    /status                              StatusReport (probe.ts)
+// GET /metrics, /healthz and /readyz are answered by http-server.ts (not commands).
 // LIST and broadcast answers carry "unreachable": [worker…] when some workers did not answer.
 import { WsgateError } from '../errors.js';
 import type { ConnectionFilter } from '../plugins/types.js';
@@ -29,6 +31,7 @@ export function matchRoute(method: string, url: URL): Route | undefined {
   if (first === 'broadcast' && id === undefined) {
     return pick(method, { POST: (body, type) => ({ kind: 'broadcast', filter, data: messageFromBody(type, body) }) });
   }
+  if (first === 'status' && id === undefined) return pick(method, { GET: () => ({ kind: 'status' }) });
   if (first !== 'connections') return undefined;
   if (id === undefined) return pick(method, { GET: () => ({ kind: 'list', detail: true, filter }) });
   if (action === undefined) return pick(method, { GET: () => ({ kind: 'info', id }) });
@@ -48,6 +51,8 @@ export function resultJson(result: ControlResult): unknown {
       return { connections: result.connections, ...unreachableField(result.unreachable) };
     case 'info':
       return result.connection;
+    case 'status':
+      return result.report;
     case 'sent':
       return { sent: result.count, ...unreachableField(result.unreachable) };
     case 'closed':

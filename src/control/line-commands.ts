@@ -29,8 +29,9 @@ export function parseLineCommand(line: string, isLocation: LocationTest = pathLo
     case 'PING':
     case 'QUIT':
     case 'HELP':
+    case 'STATUS':
       words.end(verb);
-      return { kind: verb.toLowerCase() as 'ping' | 'quit' | 'help' };
+      return { kind: verb.toLowerCase() as 'ping' | 'quit' | 'help' | 'status' };
     case 'LIST':
       return parseList(words, isLocation);
     case 'INFO': {

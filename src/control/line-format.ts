@@ -14,6 +14,8 @@ export function formatResult(result: ControlResult): string {
       return 'OK BYE\n';
     case 'help':
       return block(result.lines);
+    case 'status':
+      return block([JSON.stringify(result.report)]);
     case 'list':
       return block(
         result.connections.map((c) => (result.detail ? JSON.stringify(c) : `${encodeWord(c.id)} ${formatPeer(c)}`)),

@@ -10,6 +10,7 @@ import { parseLineCommand, parsePayloadCommand, payloadLengthOf } from './line-c
 import { locationTest, type LocationTest } from './locations.js';
 import { formatError, formatResult } from './line-format.js';
 import { LineParser, type LineParserOptions, type LineRequest } from './line-parser.js';
+import type { CommandObserver, ServiceProbe } from './probe.js';
 import { claimSocketPath, ensureSocketDirectory, fileIdentity, listenWithMode } from './socket-path.js';
 
 export interface SocketServerOptions {
@@ -21,6 +22,10 @@ export interface SocketServerOptions {
   limits?: LineParserOptions;
   /** The config's Location names, so <LocationMatch> regexes are known as Locations (locations.ts). */
   locations?: readonly string[];
+  /** Answers STATUS. */
+  probe?: ServiceProbe | undefined;
+  /** Hears every command's verb and result (metrics). */
+  onCommand?: CommandObserver | undefined;
 }
 
 export interface RunningSocketServer {
@@ -37,7 +42,7 @@ export async function startSocketServer(options: SocketServerOptions): Promise<R
   const server = createServer((socket) => {
     clients.add(socket);
     socket.once('close', () => clients.delete(socket));
-    serveSocketClient(socket, registry, log, { limits: options.limits, isLocation });
+    serveSocketClient(socket, registry, log, { limits: options.limits, isLocation, probe: options.probe, onCommand: options.onCommand });
   });
   await listenWithMode(server, path, mode, loc);
   const identity = await fileIdentity(path);
@@ -57,7 +62,12 @@ export async function startSocketServer(options: SocketServerOptions): Promise<R
 /** One client: requests are answered strictly in order; a batch of pipelined requests that
  *  arrived together is answered with one write. The socket is paused while a batch is answered
  *  (commands may wait on worker processes), so a client cannot queue work without bound. */
-export function serveSocketClient(socket: Socket, registry: RegistryClient, log: Logger, options: { limits?: LineParserOptions | undefined; isLocation: LocationTest }): void {
+export function serveSocketClient(
+  socket: Socket,
+  registry: RegistryClient,
+  log: Logger,
+  options: { limits?: LineParserOptions | undefined; isLocation: LocationTest; probe?: ServiceProbe | undefined; onCommand?: CommandObserver | undefined },
+): void {
   const parser = new LineParser(payloadLengthOf, options.limits);
   let ending = false;
   socket.on('error', (err) => log.debug({ err }, 'control socket client error'));
@@ -77,7 +87,7 @@ export function serveSocketClient(socket: Socket, registry: RegistryClient, log:
   async function answerBatch(requests: Iterable<LineRequest>): Promise<string> {
     let reply = '';
     for (const request of requests) {
-      const answer = await answerRequest(request, registry, log, options.isLocation);
+      const answer = await answerRequest(request, registry, log, options);
       reply += answer.text;
       if (answer.last) {
         ending = true;
@@ -88,15 +98,28 @@ export function serveSocketClient(socket: Socket, registry: RegistryClient, log:
   }
 }
 
-async function answerRequest(request: LineRequest, registry: RegistryClient, log: Logger, isLocation: LocationTest): Promise<{ text: string; last: boolean }> {
-  if (request.kind === 'error') return { text: formatError(request.error), last: request.fatal };
+async function answerRequest(
+  request: LineRequest,
+  registry: RegistryClient,
+  log: Logger,
+  options: { isLocation: LocationTest; probe?: ServiceProbe | undefined; onCommand?: CommandObserver | undefined },
+): Promise<{ text: string; last: boolean }> {
+  const { isLocation, onCommand } = options;
+  if (request.kind === 'error') {
+    onCommand?.('invalid', request.error.code);
+    return { text: formatError(request.error), last: request.fatal };
+  }
+  let verb = 'invalid';
   try {
     const command =
       request.kind === 'line' ? parseLineCommand(request.line, isLocation) : parsePayloadCommand(request.line, request.payload, isLocation);
-    const result = await executeCommand(command, registry);
-    if (command.kind !== 'ping' && command.kind !== 'list') log.debug({ command: command.kind }, 'control command');
+    verb = command.kind;
+    const result = await executeCommand(command, registry, options.probe);
+    onCommand?.(verb, 'ok');
+    if (command.kind !== 'ping' && command.kind !== 'list' && command.kind !== 'status') log.debug({ command: command.kind }, 'control command');
     return { text: formatResult(result), last: result.kind === 'bye' };
   } catch (err) {
+    onCommand?.(verb, isWsgateError(err) ? err.code : 'IO');
     if (!isWsgateError(err)) log.error({ err }, 'control command failed');
     return { text: formatError(err), last: false };
   }

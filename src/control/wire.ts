@@ -5,6 +5,7 @@ import { WsgateError } from '../errors.js';
 import type { ConnectionFilter } from '../plugins/types.js';
 import { acknowledgement, isAcknowledged, type ControlCommand, type ControlResult } from './commands.js';
 import type { ConnectionInfo } from './connection-info.js';
+import type { StatusReport } from './probe.js';
 import { blockEnd, UNREACHABLE_WORD } from './line-format.js';
 import { decodeWord, encodeLocationWord, encodeWord } from './words.js';
 
@@ -21,6 +22,7 @@ export function encodeRequest(command: ControlCommand): Buffer {
     case 'ping':
     case 'quit':
     case 'help':
+    case 'status':
       return line(command.kind.toUpperCase());
     case 'list':
       return line(['LIST', command.detail ? 'DETAILS' : 'WEBSOCKETS', ...filterWords(command.filter)].join(' '));
@@ -45,7 +47,7 @@ export function encodeRequest(command: ControlCommand): Buffer {
 /** How many lines follow the status line of this command's answer: for LIST, INFO and HELP
  *  answered `OK n`, the n data lines and the END line; otherwise none. */
 export function linesAfterStatus(command: ControlCommand, status: string): number {
-  if (command.kind !== 'list' && command.kind !== 'info' && command.kind !== 'help') return 0;
+  if (command.kind !== 'list' && command.kind !== 'info' && command.kind !== 'help' && command.kind !== 'status') return 0;
   const m = /^OK (\d+)(?: |$)/.exec(status);
   return m ? Number(m[1]) + 1 : 0;
 }
@@ -70,6 +72,8 @@ export function decodeAnswer(command: ControlCommand, status: string, after: str
   switch (command.kind) {
     case 'help':
       return { kind: 'help', lines };
+    case 'status':
+      return { kind: 'status', report: parseInfo(lines[0] ?? '') as unknown as StatusReport };
     case 'list':
       return { kind: 'list', detail: command.detail, connections: command.detail ? lines.map(parseInfo) : lines.map(briefInfo), unreachable: unreachableOf(words) };
     case 'info':

@@ -28,6 +28,9 @@ export interface Connection<S = unknown> {
   /** The chosen subprotocol, '' when none. */
   readonly protocol: string;
   readonly origin: string | undefined;
+  /** The client certificate, when the client sent one over wss:// and it verified against the
+   *  vhost's SSLCACertificateFile (SSLVerifyClient optional or require). */
+  readonly clientCertificate?: ClientCertificate;
   readonly connectedAt: Date;
   readonly groups: ReadonlySet<string>;
   /** What onConnect returned. */
@@ -45,6 +48,18 @@ export interface Connection<S = unknown> {
   close(code?: number, reason?: string): void;
   join(group: string): void;
   leave(group: string): void;
+}
+
+/** A verified client certificate (wss:// with SSLVerifyClient). DNs in RFC 2253 order, as
+ *  Apache's SSL_CLIENT_S_DN: `CN=alice,O=Example`. */
+export interface ClientCertificate {
+  readonly subject: string;
+  readonly issuer: string;
+  /** SHA-256 fingerprint, `AB:CD:…`. */
+  readonly fingerprint256: string;
+  readonly serialNumber: string;
+  /** ISO 8601. */
+  readonly validTo: string;
 }
 
 /** The view of a connection inside onConnect, before the 101 answer is sent. */
@@ -74,7 +89,8 @@ export interface HandshakeRequest {
   readonly localPort: number;
   /** The host the client asked for: X-Forwarded-Host from a trusted proxy, else Host. */
   readonly host: string | undefined;
-  /** 'https' or 'http', as the client connected (X-Forwarded-Proto from a trusted proxy, or the vhost's SSLEngine). */
+  /** 'https' or 'http', as the client connected (X-Forwarded-Proto from a trusted proxy, else TLS on
+   *  this socket or the vhost's SSLEngine). */
   readonly scheme: string;
   /** ServerName of the virtual host that took the request. */
   readonly serverName: string | undefined;

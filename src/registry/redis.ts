@@ -228,6 +228,11 @@ export class RedisNodeBus implements NodeBus {
   }
 
   /** Leaves the cluster: its name and ids are free at once instead of after the TTL. */
+  /** Redis answers now (false while it is down and ioredis reconnects). */
+  get connected(): boolean {
+    return this.up;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.timer);
     if (this.up) {

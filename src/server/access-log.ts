@@ -8,11 +8,14 @@ import type { Logger } from 'pino';
 import type { EndpointSettings, GatewayConfig } from '../config/model.js';
 import { resolveClientAddress, type TrustedProxies } from './client-address.js';
 import { refuse } from './reply.js';
+import type { GatewayStats } from './stats.js';
 
 export interface AccessLogContext {
   config: GatewayConfig;
   trustedProxies: TrustedProxies;
   log: Logger;
+  /** Counts each refusal by status (metrics), whether or not it is logged. */
+  stats?: GatewayStats;
 }
 
 /** WebSocketConnectionLog for a request: its Location's value, else (no Location matched) the main server's. */
@@ -29,6 +32,7 @@ export function logRefusal(
   settings: EndpointSettings | undefined,
   message = 'handshake refused',
 ): void {
+  ctx.stats?.answered(status);
   if (!connectionLogOn(ctx.config, settings)) return;
   const client = resolveClientAddress(req.socket.remoteAddress ?? '', req.headers, ctx.config.remoteIp, ctx.trustedProxies);
   ctx.log.info(
@@ -61,6 +65,7 @@ export function answerClientError(ctx: AccessLogContext, err: NodeJS.ErrnoExcept
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'the request headers did not arrive within WebSocketHandshakeTimeout']
         : [400, `malformed request (${err.code ?? 'parse error'}${err.reason ? `: ${err.reason}` : ''})`];
+  ctx.stats?.answered(status);
   if (connectionLogOn(ctx.config, undefined)) ctx.log.info({ status, reason, remote: socket.remoteAddress }, 'request refused');
   refuse(socket, status, [], reason);
 }

@@ -7,7 +7,7 @@ import { WsgateError } from '../errors.js';
 import { createHixieDecoder, createHybiDecoder, headerValue, hixieEncoder, hybiEncoder, negotiatePerMessageDeflate } from '../protocol/index.js';
 import type { EndpointSettings } from '../config/model.js';
 import type { Decoder, DecoderSink, Encoder, ProtocolVersion } from '../protocol/types.js';
-import type { Handler, HandshakeRequest, MessageData, PendingConnection } from '../plugins/types.js';
+import type { ClientCertificate, Handler, HandshakeRequest, MessageData, PendingConnection } from '../plugins/types.js';
 import type { DeferredFrame, SharedDeflates } from '../registry/local.js';
 import { CompressionSession, InflatingSink, OrderedOutput } from './compression.js';
 import type { EndpointRuntime } from './endpoint.js';
@@ -48,6 +48,8 @@ export interface ConnectionInit {
   origin: string | undefined;
   /** The handshake as received (native plugins' request_rec); optional for callers that lack it. */
   request?: HandshakeRequest;
+  /** A verified client certificate (wss:// with SSLVerifyClient). */
+  clientCertificate?: ClientCertificate;
   /** The endpoint whose connection count this connection holds until it is closed. */
   endpoint: EndpointRuntime;
   host: ConnectionHost;
@@ -55,6 +57,12 @@ export interface ConnectionInit {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** While a read is handled, its replies are held (corked) and go to the socket up to this many bytes
+ *  (a socket read is at most 64 KiB, and an echo's replies as much), beyond the usual high-water mark,
+ *  and up to this many frames (each is a write request of its own in the socket; more wait in the
+ *  send queue, which joins them). */
+const READ_REPLY_BYTES = 64 * 1024;
+const READ_REPLY_FRAMES = 256;
 const NO_HEADERS: ReadonlyArray<[string, string]> = [];
 
 // Socket listeners are shared functions that find their connection on the socket, rather than
@@ -105,6 +113,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   readonly protocols: readonly string[];
   readonly origin: string | undefined;
   readonly request: HandshakeRequest | undefined;
+  readonly clientCertificate: ClientCertificate | undefined;
   readonly settings: EndpointSettings;
   readonly endpoint: EndpointRuntime;
   state: unknown = undefined;
@@ -144,6 +153,10 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   private queue: SendQueue | undefined;
   /** end() was asked for while frames still wait in `queue`. */
   private endAfterQueue = false;
+  /** socket.writableLength when the read being handled began; -1 outside a read. */
+  private readStartLength = -1;
+  /** Frames handed to the socket during the read being handled. */
+  private readFrames = 0;
   // For the connection log's closing line: bytes on the wire and whole messages, each way
   // (plain counters: nothing per message beyond an increment).
   private bytesIn = 0;
@@ -168,6 +181,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.protocols = init.protocols;
     this.origin = init.origin;
     this.request = init.request;
+    this.clientCertificate = init.clientCertificate;
     this.endpoint = init.endpoint;
     this.settings = init.endpoint.config.settings;
     this.handler = init.endpoint.handler;
@@ -204,6 +218,16 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
 
   get isHixie(): boolean {
     return this.version === 'hixie-76' || this.version === 'hixie-75';
+  }
+
+  /** The connection log's counters and how it ended so far, for metrics: read at close and at
+   *  scrape time, so nothing is added per message. */
+  get counters(): {
+    messagesIn: number; bytesIn: number; messagesOut: number; bytesOut: number;
+    closeSent: number | undefined; closeReceived: number | undefined; closedBy: 'client' | 'server' | undefined; closeReason: string;
+  } {
+    const { messagesIn, bytesIn, messagesOut, bytesOut, closeSent, closeReceived, closedBy, closeReason } = this;
+    return { messagesIn, bytesIn, messagesOut, bytesOut, closeSent, closeReceived, closedBy, closeReason };
   }
 
   // ---- PendingConnection (only meaningful during onConnect) ----
@@ -257,7 +281,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     socket.on('drain', onSocketDrain);
     socket.resume();
     if (!this.isHixie) this.host.keepalive.add(this, this.settings.pingInterval);
-    if (this.settings.connectionLog) this.logInfo({ version: this.version, protocol: this.protocol || undefined }, 'connected');
+    if (this.settings.connectionLog) this.logInfo({ version: this.version, protocol: this.protocol || undefined, clientCertificate: this.clientCertificate?.subject }, 'connected');
     if (rest.length > 0) this.receive(rest);
   }
 
@@ -291,6 +315,15 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.heardSinceVisit = true;
     this.bytesIn += chunk.length;
     const handler = this.handler;
+    // The replies made while this read is handled (a JS handler's sends, a C plugin's batch) leave
+    // in one write: the socket holds them until the read is done, then writes them together (one
+    // writev, no copy). A lone reply is not delayed: the uncork is at the end of this same call.
+    const socket = this.socket;
+    if (socket !== undefined) {
+      socket.cork();
+      this.readStartLength = socket.writableLength;
+      this.readFrames = 0;
+    }
     if (handler.onReadStart !== undefined) this.callReadHook(handler.onReadStart);
     try {
       (this.decoder ??= this.createDecoder()).push(chunk);
@@ -300,6 +333,11 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
       this.fail(1011, 'internal error');
     }
     if (handler.onReadEnd !== undefined) this.callReadHook(handler.onReadEnd);
+    this.readStartLength = -1;
+    if (socket === undefined) return;
+    socket.uncork();
+    // Frames queued only because the read's share was used up: no write said "full", so no 'drain' will come for them.
+    if ((this.queue?.length ?? 0) > 0 && !socket.writableNeedDrain) this.socketDrained();
   }
 
   /** onReadStart/onReadEnd: a throw ends this connection (1011), as one from onMessage does. */
@@ -449,11 +487,12 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     const first = chunks[0]!;
     if (this.isDataFrame(first)) this.messagesOut++;
     const queue = this.queue;
-    if ((queue !== undefined && queue.length > 0) || socket.writableNeedDrain) {
+    if ((queue !== undefined && queue.length > 0) || this.socketFull(socket)) {
       (this.queue ??= new SendQueue()).push(chunks);
       for (const chunk of chunks) this.bytesOut += chunk.length;
       return;
     }
+    this.readFrames++;
     if (chunks.length === 1) {
       socket.write(first);
       this.bytesOut += first.length;
@@ -465,6 +504,18 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
       }
       socket.uncork();
     }
+  }
+
+  /** The socket holds enough: what the kernel has not taken (the socket's own bytes, not Node's
+   *  needDrain flag, which stays up after a write the kernel took at once until the next tick) is at
+   *  the high-water mark; during a read, the replies held for it may add READ_REPLY_BYTES (and
+   *  READ_REPLY_FRAMES frames). A socket reported full on bytes has had a write() return false, so
+   *  'drain' follows; receive() flushes what the frame count alone held back. */
+  private socketFull(socket: Socket): boolean {
+    const start = this.readStartLength;
+    const held = socket.writableLength;
+    if (start < 0) return held >= socket.writableHighWaterMark;
+    return start >= socket.writableHighWaterMark || held - start >= READ_REPLY_BYTES || this.readFrames >= READ_REPLY_FRAMES;
   }
 
   private isDataFrame(first: Buffer): boolean {

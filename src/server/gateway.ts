@@ -3,6 +3,7 @@
 // destroy handlers). startGateway also listens (one process); a worker process feeds it the
 // sockets its supervisor accepted (createGateway + acceptSocket).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { WsgateError, isWsgateError } from '../errors.js';
@@ -15,7 +16,7 @@ import type { HostRegistry } from '../registry/local.js';
 import { TrustedProxies } from './client-address.js';
 import type { ConnectionHost, WsConnection } from './connection.js';
 import type { EndpointRuntime } from './endpoint.js';
-import { answerClientError, logRefusal } from './access-log.js';
+import { answerClientError, logRefusal, type AccessLogContext } from './access-log.js';
 import { handleUpgrade, type HandshakeContext } from './handshake.js';
 import { Keepalive } from './keepalive.js';
 import { locationName } from '../config/location-match.js';
@@ -23,6 +24,14 @@ import { formatHostPort } from '../config/values.js';
 import { listenOn } from '../listen.js';
 import { Router } from './router.js';
 import { warnUnreachableVhosts } from './vhost-ports.js';
+import { TlsSites } from './tls.js';
+import { GatewayStats, type GatewayStatsSnapshot } from './stats.js';
+
+/** Which listener a socket came from: its port and whether its Listen line said https. */
+export interface SocketOrigin {
+  port: number;
+  protocol?: 'http' | 'https' | undefined;
+}
 
 export interface GatewayOptions {
   log: Logger;
@@ -48,8 +57,11 @@ export interface StopOptions {
 export interface GatewayCore {
   readonly gateway: Gateway;
   readonly registry: HostRegistry<WsConnection>;
-  /** A socket accepted elsewhere (the supervisor): served as if this gateway had accepted it. */
-  acceptSocket(socket: Socket): void;
+  /** Handshakes, traffic and closes so far (metrics, `wsgate status`). */
+  stats(): GatewayStatsSnapshot;
+  /** A socket accepted elsewhere (the supervisor) on `listener`: served as if this gateway had
+   *  accepted it (TLS first when the listener is a TLS one). Without `listener`: plain, as before. */
+  acceptSocket(socket: Socket, listener?: SocketOrigin): void;
   /** Once; later calls return the first call's promise. */
   stop(options: StopOptions): Promise<void>;
 }
@@ -58,6 +70,7 @@ export interface RunningGateway {
   readonly addresses: AddressInfo[];
   readonly gateway: Gateway;
   readonly registry: HostRegistry<WsConnection>;
+  stats(): GatewayStatsSnapshot;
   /** Stop accepting, close every socket with 1001, await onDisconnects, destroy handlers. */
   close(): Promise<void>;
 }
@@ -124,7 +137,7 @@ function trustedProxiesOf(config: GatewayConfig): TrustedProxies {
 }
 
 /** Loads the handlers and builds the HTTP side; listens nowhere (see startGateway). */
-export async function createGateway(config: GatewayConfig, options: GatewayOptions): Promise<GatewayCore & { createServer(): Server }> {
+export async function createGateway(config: GatewayConfig, options: GatewayOptions): Promise<GatewayCore & { createServer(listener?: SocketOrigin): Server; isTls(listener: SocketOrigin): boolean }> {
   const log = options.log;
   const trustedProxies = trustedProxiesOf(config);
   const registry = options.registry ?? new InProcessRegistry<WsConnection>();
@@ -133,9 +146,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const keepalive = new Keepalive();
   const disconnects = new Set<Promise<void>>();
   let onDrained: (() => void) | undefined;
+  const stats = new GatewayStats(config.endpoints.map(locationName));
   const host: ConnectionHost = {
-    register: (conn) => local.add(conn),
+    register: (conn) => {
+      stats.answered(101);
+      local.add(conn);
+    },
     unregister: (conn) => {
+      stats.connectionClosed(conn);
       conn.endpoint.active--;
       local.remove(conn);
       registry.release(conn.id);
@@ -153,7 +171,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const router = new Router(config);
   let accepting = true;
   const pending = new Set<Socket>();
-  const ctx: HandshakeContext = { config, router, registry, endpoints, trustedProxies, host, log, pending, accepting: () => accepting };
+  const tls = new TlsSites(config);
+  const ctx: HandshakeContext & AccessLogContext = { config, router, registry, endpoints, trustedProxies, host, log, pending, accepting: () => accepting, tls, stats };
 
   const handshakeSeconds = config.endpoints.length
     ? Math.min(...config.endpoints.map((e) => e.settings.handshakeTimeout))
@@ -173,14 +192,25 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   };
 
   const servers: Server[] = [];
-  const newServer = (): Server => {
-    const server = createServer({
+  /** A TLS listener must get TLS: with no certificate for its port it is refused, never served in clear. */
+  const newServer = (listener?: SocketOrigin): Server => {
+    const httpOptions = {
       maxHeaderSize: MAX_HEADER_BYTES,
       headersTimeout: handshakeMs,
       requestTimeout: handshakeMs,
       // How often node looks for expired handshakes; the default (30 s) is far coarser than the timeout.
       connectionsCheckingInterval: Math.min(1000, Math.max(100, handshakeMs / 4)),
-    });
+    };
+    let server: Server;
+    if (listener && tls.isTls(listener)) {
+      const tlsOptions = tls.serverOptions(listener.port);
+      if (!tlsOptions) throw new WsgateError('CONFIG_VALUE', `port ${listener.port} is a TLS listener but no virtual host on it has \`SSLEngine on\` with SSLCertificateFile`);
+      server = createTlsServer({ ...httpOptions, ...tlsOptions, handshakeTimeout: handshakeMs });
+      // A client that aborts or botches its TLS handshake: node destroys the socket; nothing to answer.
+      server.on('tlsClientError', (err: Error) => log.debug({ err: err.message }, 'TLS handshake failed'));
+    } else {
+      server = createServer(httpOptions);
+    }
     server.on('request', onRequest);
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(ctx, err, socket));
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
@@ -190,19 +220,30 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     return server;
   };
 
-  // Sockets handed over by a supervisor go to one server that never listens; node starts its
-  // handshake timers ('listening') only for servers that do, so it is told it is.
-  let fedServer: Server | undefined;
-  const acceptSocket = (socket: Socket): void => {
-    if (!accepting) {
+  // Sockets handed over by a supervisor go to servers that never listen (one for plain sockets,
+  // one per TLS port); node starts its handshake timers ('listening') only for servers that do,
+  // so each is told it is.
+  const fedServers = new Map<string, Server | undefined>();
+  const fedServer = (listener: SocketOrigin | undefined): Server | undefined => {
+    const key = listener && tls.isTls(listener) ? `tls:${listener.port}` : 'plain';
+    if (fedServers.has(key)) return fedServers.get(key);
+    let server: Server | undefined;
+    try {
+      server = newServer(listener);
+      server.emit('listening');
+    } catch (err) {
+      log.error({ err: (err as Error).message, port: listener?.port }, 'cannot serve TLS on this listener: its connections are refused');
+    }
+    fedServers.set(key, server);
+    return server;
+  };
+  const acceptSocket = (socket: Socket, listener?: SocketOrigin): void => {
+    const server = accepting ? fedServer(listener) : undefined;
+    if (!server) {
       socket.destroy();
       return;
     }
-    if (!fedServer) {
-      fedServer = newServer();
-      fedServer.emit('listening');
-    }
-    fedServer.emit('connection', socket);
+    server.emit('connection', socket);
   };
 
   let stopping: Promise<void> | undefined;
@@ -243,8 +284,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   return {
     gateway,
     registry,
+    stats: () => stats.snapshot(local.all()),
     acceptSocket,
     createServer: newServer,
+    isTls: (listener) => tls.isTls(listener),
     stop: (stopOptions) => (stopping ??= shutdown(stopOptions)),
   };
 }
@@ -256,9 +299,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
   const addresses: AddressInfo[] = [];
   try {
     for (const address of options.listen ?? config.listen) {
-      const bound = await listenOn(core.createServer(), address);
+      const bound = await listenOn(core.createServer(address), address);
       addresses.push(bound);
-      log.info({ address: formatAddress(bound) }, 'listening');
+      log.info({ address: formatAddress(bound), ...(core.isTls(address) ? { tls: true } : {}) }, 'listening');
     }
     warnUnreachableVhosts(config, addresses.map((a) => a.port), log);
   } catch (err) {
@@ -269,6 +312,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions)
     addresses,
     gateway: core.gateway,
     registry: core.registry,
+    stats: () => core.stats(),
     close: () => core.stop(SHUTDOWN),
   };
 }

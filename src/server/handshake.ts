@@ -29,6 +29,7 @@ import { refuse } from './reply.js';
 import type { Router } from './router.js';
 import type { EndpointConfig } from '../config/model.js';
 import { pageScheme, socketScheme } from './scheme.js';
+import { isTlsSocket, type TlsSites } from './tls.js';
 
 export interface HandshakeContext {
   config: GatewayConfig;
@@ -42,6 +43,8 @@ export interface HandshakeContext {
   pending: Set<Socket>;
   /** False once shutdown started: new handshakes get 503. */
   accepting(): boolean;
+  /** Certificates and SSLVerifyClient of the TLS vhosts. */
+  tls: TlsSites;
 }
 
 const HIXIE76_BODY = 8;
@@ -145,7 +148,8 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
     const client = resolveClientAddress(socket.remoteAddress ?? '', req.headers, ctx.config.remoteIp, ctx.trustedProxies);
     const origin = requestOrigin(kind, req.headers);
     const effectiveHost = client.forwardedHost ?? req.headers.host;
-    const scheme = client.forwardedProto ?? (endpoint.vhost.tls ? 'https' : 'http');
+    const scheme = client.forwardedProto ?? (isTlsSocket(socket) || endpoint.vhost.tls ? 'https' : 'http');
+    const clientCertificate = ctx.tls.clientCertificate(socket, endpoint.vhost);
     if (!originAllowed(settings, { origin, effectiveHost, effectiveScheme: scheme })) {
       throw fail('HANDSHAKE_ORIGIN', 403, `origin ${origin} is not allowed here`);
     }
@@ -168,6 +172,7 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
       location: endpointRuntime.info.location,
       protocols,
       origin,
+      ...(clientCertificate ? { clientCertificate } : {}),
       request: {
         method: req.method ?? 'GET',
         url: req.url ?? path,

@@ -18,7 +18,7 @@ interface VhostRoute {
 }
 
 /** Apache host-name wildcards: `*` any run of characters, `?` one character. */
-function wildcardToRegExp(pattern: string): RegExp {
+export function wildcardToRegExp(pattern: string): RegExp {
   const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`, 'i');
 }

@@ -3,18 +3,13 @@
 // and such a vhost is then never chosen. unreachableVhosts() finds those so startup can say so.
 import type { Logger } from 'pino';
 import type { GatewayConfig, VirtualHostConfig } from '../config/model.js';
+import { vhostPortsOf } from '../config/vhost-ports.js';
 
-/** The port of `addr:port` (`[v6]:port` too); undefined for `*`, `*:*`, `_default_` or a bare host. */
-export function addressPort(address: string): number | undefined {
-  const match = /^(?:\[[^\]]*\]|[^:[\]]*):(\d+)$/.exec(address.trim());
-  return match ? Number(match[1]) : undefined;
-}
+export { addressPort } from '../config/vhost-ports.js';
 
 /** The ports a vhost is limited to; undefined when any address on its line accepts any port. */
 export function vhostPorts(vhost: VirtualHostConfig): Set<number> | undefined {
-  const ports = vhost.addresses.map(addressPort);
-  if (ports.length === 0 || ports.includes(undefined)) return undefined;
-  return new Set(ports as number[]);
+  return vhostPortsOf(vhost.addresses);
 }
 
 /** The vhosts (main server excluded) whose ports are all ports the gateway does not listen on. */

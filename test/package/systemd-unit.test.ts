@@ -134,7 +134,8 @@ describe('the unit file command lines, run against a real gateway', () => {
     const [command, verb, ...args] = one('ExecStart')!.split(/\s+/);
     expect([command, verb]).toEqual([installedBin, 'serve']);
     const served = startServe(args.map((a) => (a === installedConf ? conf : a)));
-    await waitForLog(served, 'worker ready');
+    // Once the workers are ready and the control socket listens.
+    await waitForLog(served, 'serving');
     const address = logLines(served).find((l) => l.msg === 'listening')!.address as string;
     expect(existsSync(join(runtime, 'control.sock'))).toBe(true);
     expect(readFileSync(join(runtime, 'wsgate.pid'), 'utf8').trim()).toBe(String(served.child.pid));

@@ -37,7 +37,7 @@ describe('send queue bounded by memory', () => {
   });
   afterAll(() => gw.close());
 
-  it('2,000,000 one-byte sends to a client that does not read: 1008 within a few MiB of memory, seen by the client, canary unharmed', async () => {
+  it('2,000,000 one-byte sends to a client that does not read: 1008 within a few MiB of memory, seen by the client, canary unharmed', { timeout: 60_000 }, async () => {
     const port = gw.addresses[0]!.port;
     const canary = await Canary.start(wsUrl(gw, '/echo'), 10);
     const victim = await RawClient.open(port);

@@ -1,0 +1,145 @@
+// The hot path, per message (npm run bench, or node bench/hotpath.bench.mjs): what one echoed message
+// costs the server, for wsgate's JS echo (handlers/echo.mjs), wsgate's C echo (build/plugins/echo.so)
+// — one wsgate process, `WebSocketWorkers 0` — and a `ws` echo server, in the same run. Load: the C
+// closed-loop generator (wsload.c), WINDOW messages in flight per connection. Reported per case,
+// medians of WSGATE_BENCH_RUNS interleaved rounds of WSGATE_HOTPATH_SECONDS each: echoes/s, round-trip
+// p50/p99, the server tree's CPU µs per echo (user + sys from /proc) and its write and read system
+// calls per echo (/proc/PID/io syscw/syscr: exact, and the figure a noisy box does not move).
+// On a shared 2-core machine trust CPU and syscalls per echo; throughput and latency vary by tens of %.
+// WSGATE_HOTPATH_BEFORE=DIR adds the wsgate of another tree (e.g. the previous version, built from
+// `git archive`) as `before JS`/`before C`, interleaved with the rest.
+// Another echo server joins the table with WSGATE_HOTPATH_EXTRA='NAME=ws://127.0.0.1:PORT/PATH@PID[,…]'
+// (e.g. an Apache with mod_websocket's echo plugin run by hand; PID = the parent of its tree).
+import { fork, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
+import { buildWsload, measuredRun, median } from './server-load.mjs';
+
+const self = fileURLToPath(import.meta.url);
+const root = resolve(dirname(self), '..');
+const RUNS = Number(process.env.WSGATE_BENCH_RUNS ?? 3);
+const SECONDS = Number(process.env.WSGATE_HOTPATH_SECONDS ?? 2);
+const CASES = [
+  { label: '32 B binary, 50 x 4', size: 32, connections: 50, window: 4 },
+  { label: '32 B text, 50 x 4', size: 32, connections: 50, window: 4, text: true },
+  { label: '1 KiB binary, 50 x 4', size: 1024, connections: 50, window: 4 },
+  { label: '16 KiB binary, 4 x 4', size: 16 * 1024, connections: 4, window: 4 },
+  { label: '16 KiB text, 4 x 4', size: 16 * 1024, connections: 4, window: 4, text: true },
+  { label: '1 MiB binary, 2 x 2', size: 1024 * 1024, connections: 2, window: 2 },
+].filter((c) => !process.env.WSGATE_HOTPATH_CASES || process.env.WSGATE_HOTPATH_CASES.split(',').some((s) => c.label.startsWith(s)));
+
+if (process.argv[2] === '--ws-server') await wsServer();
+else await main();
+
+async function wsServer() {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 33554432, perMessageDeflate: false });
+  wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+  await new Promise((r) => wss.once('listening', r));
+  process.on('disconnect', () => process.exit(0));
+  process.send({ port: wss.address().port });
+}
+
+function startWs() {
+  return new Promise((ok, fail) => {
+    const child = fork(self, ['--ws-server'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', ({ port }) => ok({ pid: child.pid, port, stop: () => child.kill('SIGKILL') }));
+    child.once('exit', (code) => fail(new Error(`ws server exited with ${code}`)));
+  });
+}
+
+/** One wsgate process (no workers) serving /echo (JS) and, when the plugin is built, /c (C echo). */
+function startWsgate(withC, tree = root) {
+  const dir = mkdtempSync(join(tmpdir(), 'wsgate-bench-hotpath-'));
+  const location = (path, handler) =>
+    `<Location ${path}>\n  SetHandler websocket-handler\n  WebSocketHandler ${handler}\n  WebSocketOriginCheck Off\n` +
+    `  WebSocketPingInterval 0\n  MaxMessageSize 33554432\n  WebSocketSendQueueLimit 268435456\n  WebSocketConnectionLog Off\n</Location>\n`;
+  writeFileSync(
+    join(dir, 'wsgate.conf'),
+    `Listen 127.0.0.1:0\nLogLevel warn\nWebSocketWorkers 0\n` +
+      location('/echo', join(tree, 'handlers/echo.mjs')) +
+      (withC ? location('/c', `${join(tree, 'build/plugins/echo.so')} echo_init`) : ''),
+  );
+  const child = spawn(process.execPath, [join(tree, 'bin/wsgate.js'), 'serve', '-f', join(dir, 'wsgate.conf')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, WSGATE_LOG_LEVEL: 'info' },
+  });
+  return new Promise((ok, fail) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const port = /"address":"127\.0\.0\.1:(\d+)"/.exec(out)?.[1];
+      if (port) {
+        child.stdout.removeAllListeners('data');
+        child.stdout.resume();
+        ok({ pid: child.pid, port: Number(port), stop: () => child.kill('SIGKILL') });
+      }
+    });
+    child.once('exit', (code) => fail(new Error(`wsgate exited with ${code}: ${out}`)));
+  });
+}
+
+/** WSGATE_HOTPATH_EXTRA entries: servers someone else started. */
+function extraServers() {
+  const spec = process.env.WSGATE_HOTPATH_EXTRA;
+  if (!spec) return [];
+  return spec.split(',').map((entry) => {
+    const m = /^([^=]+)=ws:\/\/127\.0\.0\.1:(\d+)(\/[^@]*)@(\d+)$/.exec(entry.trim());
+    if (!m) throw new Error(`WSGATE_HOTPATH_EXTRA: expected NAME=ws://127.0.0.1:PORT/PATH@PID, got '${entry}'`);
+    return { name: m[1], server: { port: Number(m[2]), pid: Number(m[4]), stop: () => undefined }, path: m[3] };
+  });
+}
+
+function fmt(n, digits) {
+  return n.toFixed(digits);
+}
+
+async function main() {
+  const wsload = buildWsload();
+  if (!wsload) throw new Error('hotpath bench needs a C compiler (cc) for bench/wsload.c');
+  const withC = existsSync(join(root, 'build/plugins/echo.so'));
+  const gate = await startWsgate(withC);
+  const ws = await startWs();
+  const beforeTree = process.env.WSGATE_HOTPATH_BEFORE;
+  const before = beforeTree ? await startWsgate(withC, resolve(beforeTree)) : undefined;
+  const targets = [
+    { name: 'wsgate JS', server: gate, path: '/echo' },
+    ...(withC ? [{ name: 'wsgate C', server: gate, path: '/c' }] : []),
+    { name: 'ws', server: ws, path: '/' },
+    ...(before ? [{ name: 'before JS', server: before, path: '/echo' }, ...(withC ? [{ name: 'before C', server: before, path: '/c' }] : [])] : []),
+    ...extraServers(),
+  ];
+  console.log(
+    `node ${process.version}, ${availableParallelism()} cores; ${RUNS} interleaved rounds of ${SECONDS} s per case, medians; ` +
+      `wsgate with WebSocketWorkers 0; load from wsload (C)${withC ? '' : '; no build/plugins/echo.so: C echo skipped'}`,
+  );
+  try {
+    for (const c of CASES) {
+      const results = new Map(targets.map((t) => [t.name, []]));
+      for (let run = 0; run < RUNS; run++) {
+        // Rotate the order so no server always runs first (on the coolest machine).
+        for (let i = 0; i < targets.length; i++) {
+          const t = targets[(i + run) % targets.length];
+          results.get(t.name).push(await measuredRun(wsload, t.server, t.path, c, SECONDS));
+        }
+      }
+      const med = (name, key) => median(results.get(name).map((r) => r[key]));
+      console.log(`\n${c.label}`);
+      console.log('  server       echoes/s   p50 µs   p99 µs   CPU µs/echo   vs ws   writes/echo   reads/echo');
+      for (const t of targets) {
+        console.log(
+          `  ${t.name.padEnd(11)} ${fmt(med(t.name, 'rate'), 0).padStart(9)} ${fmt(med(t.name, 'p50Us'), 0).padStart(8)} ${fmt(med(t.name, 'p99Us'), 0).padStart(8)}` +
+            `   ${fmt(med(t.name, 'cpuUsPerEcho'), 2).padStart(11)}   ${fmt(med(t.name, 'cpuUsPerEcho') / med('ws', 'cpuUsPerEcho'), 2).padStart(5)}` +
+            `   ${fmt(med(t.name, 'writesPerEcho'), 3).padStart(11)}   ${fmt(med(t.name, 'readsPerEcho'), 3).padStart(10)}`,
+        );
+      }
+      if (withC) console.log(`  C/JS: echoes/s ${fmt(med('wsgate C', 'rate') / med('wsgate JS', 'rate'), 2)}, CPU per echo ${fmt(med('wsgate C', 'cpuUsPerEcho') / med('wsgate JS', 'cpuUsPerEcho'), 2)}`);
+    }
+  } finally {
+    gate.stop();
+    ws.stop();
+    before?.stop();
+  }
+}
