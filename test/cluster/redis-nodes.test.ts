@@ -13,6 +13,7 @@ import { repoRoot } from '../native/helpers.js';
 import { RedisServer, freePort, redisMissing, skipRedis } from '../registry/redis-server.js';
 import { runProcess } from '../run-process.js';
 import { buildOnce, listeningAddress, startServe, stopAll, waitForLog, type ServeProcess } from '../server/spawned-serve.js';
+import { openClient, type Client } from './ws-client.js';
 
 interface Node {
   name: string;
@@ -21,12 +22,6 @@ interface Node {
   socket: string;
   control: ControlClient;
   http: string | undefined;
-}
-
-interface Client {
-  ws: WebSocket;
-  messages: string[];
-  closed: Promise<number>;
 }
 
 let redis: RedisServer;
@@ -74,16 +69,7 @@ async function startNode(name: string, workers: number, http: boolean): Promise<
 }
 
 function open(url: string): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    clients.push(ws);
-    const messages: string[] = [];
-    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
-    ws.on('message', (data) => messages.push(data.toString()));
-    ws.once('open', () => resolve({ ws, messages, closed }));
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
-    ws.once('error', reject);
-  });
+  return openClient(url, clients);
 }
 
 async function list(node: Node): Promise<{ connections: ConnectionInfo[]; unreachable: string[] }> {

@@ -10,6 +10,7 @@ import { connectSocket, type ControlClient } from '../../src/control/client.js';
 import type { ConnectionInfo } from '../../src/control/index.js';
 import { compileFixture, repoRoot } from '../native/helpers.js';
 import { buildOnce, listeningAddress, logLines, startServe, stopAll, waitForLog, type ServeProcess } from '../server/spawned-serve.js';
+import { openClient, type Client } from './ws-client.js';
 
 let crasher: string;
 const clients: WebSocket[] = [];
@@ -59,23 +60,8 @@ WebSocketControlSocket ${socket}
 ${extra}`;
 }
 
-interface Client {
-  ws: WebSocket;
-  messages: string[];
-  closed: Promise<number>;
-}
-
 function open(url: string): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    clients.push(ws);
-    const messages: string[] = [];
-    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
-    ws.on('message', (data) => messages.push(data.toString()));
-    ws.once('open', () => resolve({ ws, messages, closed }));
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
-    ws.once('error', reject);
-  });
+  return openClient(url, clients);
 }
 
 async function echoes(client: Client, text: string): Promise<void> {
