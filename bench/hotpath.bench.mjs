@@ -10,13 +10,13 @@
 // `git archive`) as `before JS`/`before C`, interleaved with the rest.
 // Another echo server joins the table with WSGATE_HOTPATH_EXTRA='NAME=ws://127.0.0.1:PORT/PATH@PID[,…]'
 // (e.g. an Apache with mod_websocket's echo plugin run by hand; PID = the parent of its tree).
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
-import { buildWsload, measuredRun, median } from './server-load.mjs';
+import { buildWsload, measuredRun, median, spawnWsgate } from './server-load.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = resolve(dirname(self), '..');
@@ -62,23 +62,7 @@ function startWsgate(withC, tree = root) {
       location('/echo', join(tree, 'handlers/echo.mjs')) +
       (withC ? location('/c', `${join(tree, 'build/plugins/echo.so')} echo_init`) : ''),
   );
-  const child = spawn(process.execPath, [join(tree, 'bin/wsgate.js'), 'serve', '-f', join(dir, 'wsgate.conf')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, WSGATE_LOG_LEVEL: 'info' },
-  });
-  return new Promise((ok, fail) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const port = /"address":"127\.0\.0\.1:(\d+)"/.exec(out)?.[1];
-      if (port) {
-        child.stdout.removeAllListeners('data');
-        child.stdout.resume();
-        ok({ pid: child.pid, port: Number(port), stop: () => child.kill('SIGKILL') });
-      }
-    });
-    child.once('exit', (code) => fail(new Error(`wsgate exited with ${code}: ${out}`)));
-  });
+  return spawnWsgate(tree, join(dir, 'wsgate.conf')).then(({ child, pid, port }) => ({ pid, port, stop: () => child.kill('SIGKILL') }));
 }
 
 /** WSGATE_HOTPATH_EXTRA entries: servers someone else started. */

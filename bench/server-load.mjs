@@ -108,3 +108,28 @@ export async function measuredRun(wsload, server, path, c, seconds) {
 export function median(xs) {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 }
+
+/** `wsgate serve -f CONF` from `tree` (this checkout, or an older one for before/after rows), with its
+ *  JSON log read until it serves: the first listener's port, and with worker processes the `serving`
+ *  line (once every worker is ready). */
+export function spawnWsgate(tree, conf) {
+  const child = spawn(process.execPath, [join(tree, 'bin/wsgate.js'), 'serve', '-f', conf], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, WSGATE_LOG_LEVEL: 'info' },
+  });
+  return new Promise((ok, fail) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const lines = out.split('\n').filter((l) => l.startsWith('{') && l.endsWith('}')).map((l) => JSON.parse(l));
+      const listening = lines.find((l) => l.msg === 'listening');
+      if (!listening) return;
+      if (listening.workers !== undefined && !lines.some((l) => l.msg === 'serving')) return;
+      child.stdout.removeAllListeners('data');
+      child.stdout.resume();
+      ok({ child, pid: child.pid, port: Number(/:(\d+)$/.exec(listening.address)[1]) });
+    });
+    child.once('exit', (code) => fail(new Error(`wsgate exited with ${code}: ${out}`)));
+  });
+}
+

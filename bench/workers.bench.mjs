@@ -7,7 +7,7 @@
 // disturbs far less than throughput. Then a broadcast of 64 B to 10,000 connections spread over the
 // workers: time until the last client has it. The echo load comes from bench/wsload.c (compiled here
 // with cc), which costs far less CPU than a Node client; without cc, the raw Node client is used.
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { connect } from 'node:net';
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { withRaisedFileLimit } from './file-limit.mjs';
 import { buildBurst, openRaw } from './raw-pipeline.mjs';
-import { buildWsload, measuredRun, median, treeCpuMs } from './server-load.mjs';
+import { buildWsload, measuredRun, median, spawnWsgate, treeCpuMs } from './server-load.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = resolve(dirname(self), '..');
@@ -67,23 +67,8 @@ function startWsgate(workers) {
       `<Location /echo>\n  SetHandler websocket-handler\n  WebSocketHandler ${join(root, 'handlers/echo.mjs')}\n` +
       `  WebSocketOriginCheck Off\n  WebSocketPingInterval 0\n  WebSocketSendQueueLimit 268435456\n  WebSocketConnectionLog Off\n</Location>\n`,
   );
-  const child = spawn(process.execPath, [join(root, 'bin/wsgate.js'), 'serve', '-f', join(dir, 'wsgate.conf')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, WSGATE_LOG_LEVEL: 'info' },
-  });
-  return new Promise((ok, fail) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const port = /"address":"127\.0\.0\.1:(\d+)"/.exec(out)?.[1];
-      if (port && (workers === 0 || out.includes('"msg":"serving"'))) {
-        child.stdout.removeAllListeners('data');
-        child.stdout.resume();
-        ok({ name: `wsgate, ${workers === 'auto' ? `auto (${availableParallelism()})` : workers} worker${workers === 1 ? '' : 's'}`, pid: child.pid, port: Number(port), socket, child, stop: () => child.kill('SIGKILL') });
-      }
-    });
-    child.once('exit', (code) => fail(new Error(`wsgate exited with ${code}: ${out}`)));
-  });
+  const name = `wsgate, ${workers === 'auto' ? `auto (${availableParallelism()})` : workers} worker${workers === 1 ? '' : 's'}`;
+  return spawnWsgate(root, join(dir, 'wsgate.conf')).then(({ child, pid, port }) => ({ name, pid, port, socket, child, stop: () => child.kill('SIGKILL') }));
 }
 
 // ---------------------------------------------------------------- measuring
