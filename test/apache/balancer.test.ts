@@ -2,7 +2,7 @@
 // mod_proxy_balancer; a private Apache runs it in front of two real `wsgate serve` nodes sharing a
 // private redis-server. Handshakes spread over both nodes; the board page in headless Chromium,
 // wherever it landed, gets a push sent through the OTHER node's control socket.
-import { existsSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -12,7 +12,7 @@ import { RedisServer, skipRedis } from '../registry/redis-server.js';
 import { runProcess } from '../run-process.js';
 import { buildOnce, startServe, stopAll, waitForLog } from '../server/spawned-serve.js';
 import { repoRoot } from './gateway.js';
-import { apacheMissing, checkSyntax, freePort, startHttpd, type Httpd } from './httpd.js';
+import { apacheMissing, checkSyntax, freePort, startHttpd, type Httpd, boardPageSite } from './httpd.js';
 
 const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const missing = apacheMissing ?? (skipRedis ? 'redis-server is not installed' : undefined) ?? (chromiumPath ? undefined : 'chromium is not installed');
@@ -87,23 +87,8 @@ describe.skipIf(missing !== undefined)(`Apache balancer in front of two nodes${m
     }
     const generated = await wsgate('apache', '-f', confs.A!, '--modules', 'load', '--backend', `http://127.0.0.1:${ports.A}`, '--backend', `http://127.0.0.1:${ports.B}`);
     expect(generated.code, generated.stderr).toBe(0);
-    const www = join(dir, 'www');
-    mkdirSync(www);
-    copyFileSync(resolve(repoRoot, 'handlers/board/index.html'), join(www, 'index.html'));
-    for (const path of [dir, www]) chmodSync(path, 0o755);
-    chmodSync(join(www, 'index.html'), 0o644);
-    httpd = await startHttpd({
-      body: [
-        'LoadModule mime_module modules/mod_mime.so',
-        'TypesConfig /etc/mime.types',
-        'AddType "text/html; charset=utf-8" .html',
-        `DocumentRoot "${www}"`,
-        `<Directory "${www}">`,
-        '    Require all granted',
-        '</Directory>',
-        generated.stdout,
-      ].join('\n'),
-    });
+    // The page is a static file of the Apache site, beside the generated proxy config.
+    httpd = await startHttpd({ body: boardPageSite(dir, repoRoot, generated.stdout) });
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
   }, 90_000);
 

@@ -4,12 +4,12 @@
 // broadcasts and closes, and the page shows what arrived (as text, never as HTML) and reconnects —
 // also across a restart of `wsgate serve`, while Apache answers 503.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apacheMissing, freePort, startHttpd, type Httpd } from './httpd.js';
+import { apacheMissing, freePort, startHttpd, type Httpd, boardPageSite } from './httpd.js';
 import { repoRoot } from './gateway.js';
 import { runProcess } from '../run-process.js';
 import { handshakeStatus } from '../server/helpers.js';
@@ -80,24 +80,8 @@ describe.skipIf(missing !== undefined)(`message board page in Chromium, behind A
     // --modules load: the private Apache loads its own modules, even on a Debian host (a2enmod default).
     const generated = await run(process.execPath, [wsgateBin, 'apache', '-f', conf, '--modules', 'load']);
     expect(generated.code, generated.stderr).toBe(0);
-    // The page is a static file of the Apache site; Apache's children (www-data) must be able to read it.
-    const www = join(dir, 'www');
-    mkdirSync(www);
-    copyFileSync(resolve(repoRoot, 'handlers/board/index.html'), join(www, 'index.html'));
-    for (const path of [dir, www]) chmodSync(path, 0o755);
-    chmodSync(join(www, 'index.html'), 0o644);
-    httpd = await startHttpd({
-      body: [
-        'LoadModule mime_module modules/mod_mime.so',
-        'TypesConfig /etc/mime.types',
-        'AddType "text/html; charset=utf-8" .html',
-        `DocumentRoot "${www}"`,
-        `<Directory "${www}">`,
-        '    Require all granted',
-        '</Directory>',
-        generated.stdout,
-      ].join('\n'),
-    });
+    // The page is a static file of the Apache site, beside the generated proxy config.
+    httpd = await startHttpd({ body: boardPageSite(dir, repoRoot, generated.stdout) });
 
     browser = await chromium.launch({
       executablePath: chromiumPath,

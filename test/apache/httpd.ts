@@ -1,10 +1,10 @@
 // A private Apache httpd for tests: own ServerRoot in a temp dir, Listen 127.0.0.1:PORT, own PidFile
 // and ErrorLog, started in the foreground and stopped by PID. The system service is never touched.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export const apacheBinary = ['/usr/sbin/apache2', '/usr/sbin/httpd'].find((p) => existsSync(p));
 export const apacheModules = '/usr/lib/apache2/modules';
@@ -174,3 +174,24 @@ export async function startHttpdTree(tree: HttpdTree): Promise<Httpd> {
     },
   };
 }
+
+/** The message board's page as a static file of an Apache site under DIR/www (readable by Apache's
+ *  children, which run as www-data), and the httpd.conf lines that serve it with `extra` after them. */
+export function boardPageSite(dir: string, repoRoot: string, extra: string): string {
+  const www = join(dir, 'www');
+  mkdirSync(www);
+  copyFileSync(resolve(repoRoot, 'handlers/board/index.html'), join(www, 'index.html'));
+  for (const path of [dir, www]) chmodSync(path, 0o755);
+  chmodSync(join(www, 'index.html'), 0o644);
+  return [
+    'LoadModule mime_module modules/mod_mime.so',
+    'TypesConfig /etc/mime.types',
+    'AddType "text/html; charset=utf-8" .html',
+    `DocumentRoot "${www}"`,
+    `<Directory "${www}">`,
+    '    Require all granted',
+    '</Directory>',
+    extra,
+  ].join('\n');
+}
+
