@@ -1,7 +1,8 @@
 // Control channel benchmark, run against the compiled dist/ (npm run bench, or node bench/control.bench.mjs):
 //  1. broadcast one 64-byte message to 10,000 connections: time until the last client has it,
 //     via the control socket (BROADCAST), via gateway.broadcast() in-process, and a `ws` server
-//     looping over its clients (the baseline: ws has no push channel of its own);
+//     looping over its clients (the baseline: ws has no push channel of its own); and the longest
+//     event-loop turn of the gateway process meanwhile (what a broadcast adds to everyone's latency);
 //  2. SEND throughput over the control socket to 100 connections, pipelined (messages/s, counted
 //     when the clients have received them).
 // The clients live in a child process (this file with --clients); the gateway, the ws baseline
@@ -65,10 +66,10 @@ async function main() {
     const mBaseline = median(baseline.last);
     const ms = (v) => `${v.toFixed(1).padStart(7)} ms`;
     console.log(`control: broadcast of one 64-byte message to ${connections} connections, median of ${BROADCAST_ROUNDS} rounds`);
-    console.log('                                           last client has it   broadcast call returned');
-    console.log(`  wsgate, BROADCAST on the control socket  ${ms(mSocket)}           ${ms(median(viaSocket.call))} (OK SENT received)`);
-    console.log(`  wsgate, gateway.broadcast() in-process   ${ms(median(inProcess.last))}           ${ms(median(inProcess.call))}`);
-    console.log(`  ws, server loop over its clients         ${ms(mBaseline)}           ${ms(median(baseline.call))}`);
+    console.log('                                           last client has it   broadcast call returned   longest event-loop turn');
+    console.log(`  wsgate, BROADCAST on the control socket  ${ms(mSocket)}           ${ms(median(viaSocket.call))}                ${ms(median(viaSocket.block))} (call: until OK SENT received)`);
+    console.log(`  wsgate, gateway.broadcast() in-process   ${ms(median(inProcess.last))}           ${ms(median(inProcess.call))}                ${ms(median(inProcess.block))}`);
+    console.log(`  ws, server loop over its clients         ${ms(mBaseline)}           ${ms(median(baseline.call))}                ${ms(median(baseline.block))}`);
     console.log(`  ratio wsgate(control socket)/ws, last client = ${(mSocket / mBaseline).toFixed(2)}; in-process call/ws loop = ${(median(inProcess.call) / median(baseline.call)).toFixed(2)} (below 1: wsgate faster)`);
 
     await clients.call({ cmd: 'open', url: gwUrl, count: SEND_CONNECTIONS, ids: true, prefix: 's' });
@@ -85,22 +86,48 @@ async function main() {
   }
 }
 
-/** Per round: until the last client has the message, and how long the broadcast call itself took
- *  (the server's share: queueing the frame on every socket). */
+/** Per round: until the last client has the message, how long the broadcast call itself took
+ *  (the server's share: queueing the frame on every socket), and the longest event-loop turn of
+ *  this (the serving) process from the call until the last client has it. */
 async function timeRounds(clients, connections, broadcast) {
-  const times = { last: [], call: [] };
+  const times = { last: [], call: [], block: [] };
   for (let round = 0; round < BROADCAST_ROUNDS + 1; round++) {
     await clients.call({ cmd: 'arm', count: connections });
     const reached = clients.call({ cmd: 'wait' });
+    const probe = startTurnProbe();
     const t0 = performance.now();
     await broadcast();
     const t1 = performance.now();
     await reached;
+    const block = probe.stop();
     if (round === 0) continue; // warm-up
     times.last.push(performance.now() - t0);
     times.call.push(t1 - t0);
+    times.block.push(block);
   }
   return times;
+}
+
+/** The longest gap between two consecutive setImmediate callbacks: one whole event-loop turn,
+ *  with everything that ran in it (a client's echo waits at least that long). The chain keeps the
+ *  loop from sleeping in poll, which it would not do while broadcasting anyway. */
+function startTurnProbe() {
+  let last = performance.now();
+  let longest = 0;
+  let running = true;
+  const tick = () => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return {
+    stop() {
+      running = false;
+      return Math.max(longest, performance.now() - last);
+    },
+  };
 }
 
 /** One control-socket connection, reused for every round, as a backend would. */

@@ -1,7 +1,11 @@
 // The hot path, per message (npm run bench, or node bench/hotpath.bench.mjs): what one echoed message
 // costs the server, for wsgate's JS echo (handlers/echo.mjs), wsgate's C echo (build/plugins/echo.so)
-// — one wsgate process, `WebSocketWorkers 0` — and a `ws` echo server, in the same run. Load: the C
-// closed-loop generator (wsload.c), WINDOW messages in flight per connection. Reported per case,
+// — one process, `WebSocketWorkers 0`, started as bin/wsgate.js is (its shebang's node options apply;
+// WSGATE_HOTPATH_WORKERS=1 for one worker process behind a supervisor instead) — and a `ws` echo
+// server, in the same run. Load: the C
+// closed-loop generator (wsload.c), WINDOW messages in flight per connection. `ws` is measured twice:
+// with bufferutil (a dependency of wsgate, so `ws` finds it here) and without (WS_NO_BUFFER_UTIL=1:
+// `ws` as installed alone, the baseline of issue 16's figures). Reported per case,
 // medians of WSGATE_BENCH_RUNS interleaved rounds of WSGATE_HOTPATH_SECONDS each: echoes/s, round-trip
 // p50/p99, the server tree's CPU µs per echo (user + sys from /proc) and its write and read system
 // calls per echo (/proc/PID/io syscw/syscr: exact, and the figure a noisy box does not move).
@@ -22,6 +26,7 @@ const self = fileURLToPath(import.meta.url);
 const root = resolve(dirname(self), '..');
 const RUNS = Number(process.env.WSGATE_BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.WSGATE_HOTPATH_SECONDS ?? 2);
+const WORKERS = Number(process.env.WSGATE_HOTPATH_WORKERS ?? 0);
 const CASES = [
   { label: '32 B binary, 50 x 4', size: 32, connections: 50, window: 4 },
   { label: '32 B text, 50 x 4', size: 32, connections: 50, window: 4, text: true },
@@ -42,9 +47,11 @@ async function wsServer() {
   process.send({ port: wss.address().port });
 }
 
-function startWs() {
+/** A `ws` echo server; `jsMasking`: without bufferutil (WS_NO_BUFFER_UTIL), as `ws` runs where it is not installed. */
+function startWs(jsMasking = false) {
   return new Promise((ok, fail) => {
-    const child = fork(self, ['--ws-server'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const env = jsMasking ? { ...process.env, WS_NO_BUFFER_UTIL: '1' } : process.env;
+    const child = fork(self, ['--ws-server'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
     child.once('message', ({ port }) => ok({ pid: child.pid, port, stop: () => child.kill('SIGKILL') }));
     child.once('exit', (code) => fail(new Error(`ws server exited with ${code}`)));
   });
@@ -58,7 +65,7 @@ function startWsgate(withC, tree = root) {
     `  WebSocketPingInterval 0\n  MaxMessageSize 33554432\n  WebSocketSendQueueLimit 268435456\n  WebSocketConnectionLog Off\n</Location>\n`;
   writeFileSync(
     join(dir, 'wsgate.conf'),
-    `Listen 127.0.0.1:0\nLogLevel warn\nWebSocketWorkers 0\n` +
+    `Listen 127.0.0.1:0\nLogLevel warn\nWebSocketWorkers ${WORKERS}\n` +
       location('/echo', join(tree, 'handlers/echo.mjs')) +
       (withC ? location('/c', `${join(tree, 'build/plugins/echo.so')} echo_init`) : ''),
   );
@@ -86,18 +93,20 @@ async function main() {
   const withC = existsSync(join(root, 'build/plugins/echo.so'));
   const gate = await startWsgate(withC);
   const ws = await startWs();
+  const wsJsMask = await startWs(true);
   const beforeTree = process.env.WSGATE_HOTPATH_BEFORE;
   const before = beforeTree ? await startWsgate(withC, resolve(beforeTree)) : undefined;
   const targets = [
     { name: 'wsgate JS', server: gate, path: '/echo' },
     ...(withC ? [{ name: 'wsgate C', server: gate, path: '/c' }] : []),
     { name: 'ws', server: ws, path: '/' },
+    { name: 'ws JS mask', server: wsJsMask, path: '/' },
     ...(before ? [{ name: 'before JS', server: before, path: '/echo' }, ...(withC ? [{ name: 'before C', server: before, path: '/c' }] : [])] : []),
     ...extraServers(),
   ];
   console.log(
     `node ${process.version}, ${availableParallelism()} cores; ${RUNS} interleaved rounds of ${SECONDS} s per case, medians; ` +
-      `wsgate with WebSocketWorkers 0; load from wsload (C)${withC ? '' : '; no build/plugins/echo.so: C echo skipped'}`,
+      `wsgate with WebSocketWorkers ${WORKERS}; load from wsload (C)${withC ? '' : '; no build/plugins/echo.so: C echo skipped'}`,
   );
   try {
     for (const c of CASES) {
@@ -111,11 +120,12 @@ async function main() {
       }
       const med = (name, key) => median(results.get(name).map((r) => r[key]));
       console.log(`\n${c.label}`);
-      console.log('  server       echoes/s   p50 µs   p99 µs   CPU µs/echo   vs ws   writes/echo   reads/echo');
+      console.log('  server        echoes/s   p50 µs   p99 µs   CPU µs/echo   vs ws   vs ws JS mask   writes/echo   reads/echo');
       for (const t of targets) {
         console.log(
-          `  ${t.name.padEnd(11)} ${fmt(med(t.name, 'rate'), 0).padStart(9)} ${fmt(med(t.name, 'p50Us'), 0).padStart(8)} ${fmt(med(t.name, 'p99Us'), 0).padStart(8)}` +
+          `  ${t.name.padEnd(12)} ${fmt(med(t.name, 'rate'), 0).padStart(9)} ${fmt(med(t.name, 'p50Us'), 0).padStart(8)} ${fmt(med(t.name, 'p99Us'), 0).padStart(8)}` +
             `   ${fmt(med(t.name, 'cpuUsPerEcho'), 2).padStart(11)}   ${fmt(med(t.name, 'cpuUsPerEcho') / med('ws', 'cpuUsPerEcho'), 2).padStart(5)}` +
+            `   ${fmt(med(t.name, 'cpuUsPerEcho') / med('ws JS mask', 'cpuUsPerEcho'), 2).padStart(13)}` +
             `   ${fmt(med(t.name, 'writesPerEcho'), 3).padStart(11)}   ${fmt(med(t.name, 'readsPerEcho'), 3).padStart(10)}`,
         );
       }
@@ -124,6 +134,7 @@ async function main() {
   } finally {
     gate.stop();
     ws.stop();
+    wsJsMask.stop();
     before?.stop();
   }
 }

@@ -113,7 +113,8 @@ export function median(xs) {
  *  JSON log read until it serves: the first listener's port, and with worker processes the `serving`
  *  line (once every worker is ready). */
 export function spawnWsgate(tree, conf) {
-  const child = spawn(process.execPath, [join(tree, 'bin/wsgate.js'), 'serve', '-f', conf], {
+  // Run as a program, as users run it: the shebang's node options apply.
+  const child = spawn(join(tree, 'bin/wsgate.js'), ['serve', '-f', conf], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, WSGATE_LOG_LEVEL: 'info' },
   });

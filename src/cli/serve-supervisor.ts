@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { listenKey, startPool, type GenerationSpec, type WorkerExit, type WorkerPool } from '../cluster/index.js';
+import { listenKey, startPool, workerExecArgv, type GenerationSpec, type WorkerExit, type WorkerPool } from '../cluster/index.js';
 import { formatHostPort } from '../config/values.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import { loadConfig } from '../config/load.js';
@@ -234,6 +234,7 @@ class Supervisor {
   private spec(config: GatewayConfig): GenerationSpec {
     return {
       entry: WORKER_ENTRY,
+      execArgv: workerExecArgv(process.execArgv),
       env: { ...this.options.io.env, [WORKER_CONFIG_ENV]: encodeWorkerConfig(this.options.ref) },
       count: workerCount(config),
     };

@@ -7,4 +7,5 @@ export { startWorkerRuntime, trackHttpConnections, workerIdentity, workerLogBind
 export type { WorkerRuntime, WorkerRuntimeOptions } from './worker-runtime.js';
 export { RestartBackoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { listenKey } from './listeners.js';
+export { workerExecArgv } from './worker-heap.js';
 export type { ListenerRef } from './messages.js';

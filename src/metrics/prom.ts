@@ -7,6 +7,7 @@
 // whole gateway (the event-loop lag is averaged, as prom-client declares it).
 import type * as PromClient from 'prom-client';
 import type { GatewayStatsSnapshot } from '../server/stats.js';
+import { nativeQueueDepth } from '../plugins/native/queue-depth.js';
 import type { ServiceCounters } from './service-counters.js';
 
 type Prom = typeof PromClient;
@@ -108,10 +109,18 @@ export class ProcessMetrics {
     this.counter('wsgate_close_frames_sent_total', 'Close frames sent, by code (1005: without a code).', ['code'], () => byKey(this.stats?.closeSent, 'code'));
     this.counter('wsgate_close_frames_received_total', 'Close frames received, by code (1005: without a code).', ['code'], () => byKey(this.stats?.closeReceived, 'code'));
     this.counter('wsgate_send_queue_overflows_total', 'Connections closed with 1008 because their send queue (or a C plugin\'s) was over WebSocketSendQueueLimit.', ['location'], perLocation('sendQueueOverflows'));
-    this.counter('wsgate_handler_errors_total', 'Handler failures: phase="connect" answered 500 (onConnect threw), phase="connection" closed the connection with 1011.', ['phase'], () => [
-      [{ phase: 'connect' }, this.stats?.handshakes['500'] ?? 0],
-      [{ phase: 'connection' }, locations().reduce((n, l) => n + l.handlerErrors, 0)],
-    ]);
+    this.counter('wsgate_handler_errors_total', 'Throws and rejected promises of handler callbacks (a native plugin\'s failures as its adapter reports them), by Location and callback.', ['location', 'callback'], () =>
+      locations().flatMap((l) => Object.entries(l.handlerErrors).map(([callback, n]): [Record<string, string>, number] => [{ location: l.location, callback }, n ?? 0])),
+    );
+    // Read from the helper at each scrape (absent in processes that host no native plugin).
+    this.gauge('wsgate_native_queue_messages', 'Messages native plugins sent that wait in the helper\'s queues (not yet taken by the gateway).', [], () => {
+      const depth = nativeQueueDepth();
+      return depth ? [[{}, depth.messages]] : [];
+    });
+    this.gauge('wsgate_native_queue_bytes', 'Payload bytes of those messages (each connection\'s queue is capped by WebSocketSendQueueLimit).', [], () => {
+      const depth = nativeQueueDepth();
+      return depth ? [[{}, depth.bytes]] : [];
+    });
   }
 
   private defineService(bus: boolean): void {

@@ -38,6 +38,9 @@ export interface ServiceView {
   control(): StatusReport['control'];
   /** How long a worker has to answer a scrape or STATUS (default 1000 ms). */
   deadlineMs?: number;
+  /** How often the workers' counters are fetched between scrapes (default 5000 ms): what a worker
+   *  that dies had counted is kept as of then, not as of the last scrape. */
+  refreshMs?: number;
 }
 
 /** Workers that hold connections and so are asked; starting ones are not (nor counted missing). */
@@ -112,6 +115,10 @@ export function createServiceProbe(view: ServiceView): RunningProbe {
 
     start() {
       ownMetrics().catch(() => undefined);
+      if (view.mode === 'workers' && view.reports) {
+        const refresh = setInterval(() => void gather(false).catch(() => undefined), view.refreshMs ?? 5000);
+        refresh.unref();
+      }
     },
 
     async metrics() {

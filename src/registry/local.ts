@@ -20,8 +20,10 @@ export type SharedDeflates = Map<number, Promise<Buffer[]>>;
 /** What the registry needs of a live connection (server/connection.ts implements it). */
 export interface LiveConnection extends Connection {
   readonly isHixie: boolean;
-  /** Writes an already-encoded frame (shared by every receiver of a broadcast). */
-  writeFrame(frame: Buffer[] | DeferredFrame): boolean;
+  /** Writes an already-encoded frame (shared by every receiver of a broadcast). `queued`: append it
+   *  to the connection's queue for the process's output scheduler instead of writing it now (what
+   *  is sent to the connection meanwhile goes behind it). False: not sent (closed, queue full). */
+  writeFrame(frame: Buffer[] | DeferredFrame, queued?: boolean): boolean;
   /** The compressed frame of a message for this connection (permessage-deflate), or undefined: the plain one. */
   frameFor?(payload: Buffer, isBinary: boolean, shared: SharedDeflates): DeferredFrame | undefined;
 }
@@ -155,7 +157,10 @@ export class LocalRegistry<C extends LiveConnection = LiveConnection> {
   }
 
   /** Encodes the message once per framing (RFC 6455 / hixie, and deflated once per window size
-   *  where compression allows) and writes the same chunks to every socket. */
+   *  where compression allows) and queues the same chunks for every recipient. The recipients and
+   *  the count are decided here, at once; the socket writes, which are what costs (10,000 of them
+   *  blocked the event loop for ~100 ms), happen in the output scheduler's slices of a few
+   *  milliseconds per turn (server/output-scheduler.ts), each connection's order kept. */
   private broadcast(data: MessageData, isBinary: boolean, filter: ConnectionFilter, except: string | undefined): number {
     const payload = typeof data === 'string' ? Buffer.from(data) : data;
     let hybiFrame: Buffer[] | undefined;
@@ -167,7 +172,7 @@ export class LocalRegistry<C extends LiveConnection = LiveConnection> {
       const frame =
         conn.frameFor?.(payload, isBinary, deflates) ??
         (conn.isHixie ? (hixieFrame ??= hixieEncoder.message(payload, isBinary)) : (hybiFrame ??= hybiEncoder.message(payload, isBinary)));
-      if (conn.writeFrame(frame)) count++;
+      if (conn.writeFrame(frame, true)) count++;
     }
     return count;
   }

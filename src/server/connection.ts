@@ -12,7 +12,9 @@ import type { DeferredFrame, SharedDeflates } from '../registry/local.js';
 import { CompressionSession, InflatingSink, OrderedOutput } from './compression.js';
 import type { EndpointRuntime } from './endpoint.js';
 import type { KeepaliveTarget } from './keepalive.js';
+import type { HandlerCallback } from './stats.js';
 import { MESSAGE_OVERHEAD, SendQueue } from './send-queue.js';
+import { outputScheduler, type ScheduledOutput } from './output-scheduler.js';
 
 export enum ConnectionState {
   /** Handshake in progress: onConnect may choose a protocol, set headers, reject. */
@@ -32,6 +34,8 @@ export interface ConnectionHost {
   /** onDisconnect returned a promise (the native adapter does): shutdown awaits it. */
   trackDisconnect(done: Promise<void>): void;
   readonly keepalive: { add(t: KeepaliveTarget, seconds: number): void; remove(t: KeepaliveTarget, seconds: number): void };
+  /** A handler callback threw or its promise rejected (the metrics count it). */
+  countHandlerError(conn: WsConnection, callback: HandlerCallback): void;
 }
 
 export interface ConnectionInit {
@@ -99,7 +103,7 @@ function toBuffer(data: MessageData | undefined): Buffer {
   return typeof data === 'string' ? Buffer.from(data) : data;
 }
 
-export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTarget {
+export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTarget, ScheduledOutput {
   readonly id: string;
   readonly path: string;
   private readonly search: string;
@@ -153,6 +157,10 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   private queue: SendQueue | undefined;
   /** end() was asked for while frames still wait in `queue`. */
   private endAfterQueue = false;
+  /** In the output scheduler's line (broadcast frames wait in `queue` for their slice). */
+  outputScheduled = false;
+  /** The broadcast frame OrderedOutput is about to hand to writeNow, which queues it instead. */
+  private dueForQueue: Buffer[] | undefined;
   /** socket.writableLength when the read being handled began; -1 outside a read. */
   private readStartLength = -1;
   /** Frames handed to the socket during the read being handled. */
@@ -345,7 +353,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     try {
       hook.call(this.handler, this);
     } catch (err) {
-      this.handlerFailed(err);
+      this.handlerFailed(err, hook === this.handler.onReadEnd ? 'onReadEnd' : 'onReadStart');
     }
   }
 
@@ -360,10 +368,10 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     try {
       const result = onMessage.call(this.handler, this, data, isBinary);
       if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-        (result as Promise<void>).then(undefined, (err: unknown) => this.handlerFailed(err));
+        (result as Promise<void>).then(undefined, (err: unknown) => this.handlerFailed(err, 'onMessage'));
       }
     } catch (err) {
-      this.handlerFailed(err);
+      this.handlerFailed(err, 'onMessage');
     }
   }
 
@@ -451,19 +459,55 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   /** Write one encoded frame (header + payload chunks). Also used by broadcast with a shared encoding.
    *  False when nothing was written: the socket is gone, the framing has no such frame, or a slow reader still has more than
    *  sendQueueLimit queued from earlier sends, counted as bytes plus MESSAGE_OVERHEAD per waiting message (then the
-   *  connection is closed with 1008). Checking before the write lets one message larger than the limit through. */
-  writeFrame(frame: Buffer[] | DeferredFrame): boolean {
+   *  connection is closed with 1008). Checking before the write lets one message larger than the limit through.
+   *  `queued` (broadcast): the frame joins the send queue and the output scheduler writes it in its slices;
+   *  whatever is written to this connection meanwhile goes behind it. */
+  writeFrame(frame: Buffer[] | DeferredFrame, queued = false): boolean {
     const socket = this.socket;
     // No chunks: the framing cannot carry this message (binary data on hixie).
     if (socket === undefined || socket.destroyed || (Array.isArray(frame) && frame.length === 0)) return false;
     if (this.connState === ConnectionState.Open && this.queuedCost() > this.settings.sendQueueLimit) {
-      this.sendQueueOverflow();
-      return false;
+      // Broadcast frames still waiting for their slice are not the reader's doing: the socket gets
+      // what it takes first, and only what it refuses counts against the reader, as before slicing.
+      if (this.outputScheduled) this.socketDrained();
+      if (this.queuedCost() > this.settings.sendQueueLimit) {
+        this.sendQueueOverflow();
+        return false;
+      }
     }
     const output = this.output;
-    if (output !== undefined) output.write(frame);
-    else this.writeNow(frame as Buffer[]);
+    if (!queued) {
+      if (output !== undefined) output.write(frame);
+      else this.writeNow(frame as Buffer[]);
+    } else if (output !== undefined && (!Array.isArray(frame) || output.queuedCount > 0)) {
+      // A compressed connection's deflate jobs keep their order: the frame waits in their line.
+      output.write(this.queuedWhenDue(frame));
+    } else {
+      this.queueFrame(frame as Buffer[]);
+    }
     return true;
+  }
+
+  /** A broadcast frame in the deflate line: when its turn comes it joins the send queue, not the
+   *  socket. (The deflate jobs of one broadcast finish together: every recipient writing in that
+   *  same microtask run would block the loop as unsliced broadcasts did.) */
+  private queuedWhenDue(frame: Buffer[] | DeferredFrame): DeferredFrame {
+    const mark = (chunks: Buffer[]): Buffer[] => (this.dueForQueue = chunks);
+    if (Array.isArray(frame)) return { bytes: frame.reduce((n, chunk) => n + chunk.length, 0), make: () => Promise.resolve(mark(frame)) };
+    return { bytes: frame.bytes, make: () => frame.make().then(mark) };
+  }
+
+  /** writeNow's queueing half, for a broadcast: no socket write here, the scheduler's slice does it. */
+  private queueFrame(chunks: Buffer[]): void {
+    if (this.isDataFrame(chunks[0]!)) this.messagesOut++;
+    (this.queue ??= new SendQueue()).push(chunks);
+    for (const chunk of chunks) this.bytesOut += chunk.length;
+    outputScheduler.add(this);
+  }
+
+  /** The output scheduler's visit: what the socket has room for goes now, the rest on 'drain'. */
+  flushScheduled(): void {
+    this.socketDrained();
   }
 
   /** What waits to be sent, as memory: the socket's bytes, ours with their per-message overhead,
@@ -483,6 +527,11 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   writeNow(chunks: Buffer[]): void {
     const socket = this.socket;
     if (socket === undefined || socket.destroyed) return;
+    if (chunks === this.dueForQueue) {
+      this.dueForQueue = undefined;
+      this.queueFrame(chunks);
+      return;
+    }
     // A data frame (not ping, pong or close) is a message: RFC 6455 opcodes below 8, hixie's 0x00 text frame.
     const first = chunks[0]!;
     if (this.isDataFrame(first)) this.messagesOut++;
@@ -528,6 +577,8 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     const queue = this.queue;
     if (socket === undefined || socket.destroyed || queue === undefined) return;
     queue.flushTo(socket);
+    // Every broadcast recipient gets a queue for a moment; an idle connection keeps none.
+    if (queue.length === 0) this.queue = undefined;
     if (queue.length === 0 && this.endAfterQueue) {
       this.endAfterQueue = false;
       socket.end();
@@ -622,6 +673,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
         this.handler.onClosing(this);
       } catch (err) {
         this.log.error({ err }, 'handler onClosing failed');
+        this.host.countHandlerError(this, 'onClosing');
       }
       if (this.connState !== ConnectionState.Open) return false;
     }
@@ -666,8 +718,9 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.bytesOutAtVisit = this.bytesOut;
   }
 
-  private handlerFailed(err: unknown): void {
-    this.log.error({ err }, 'handler failed');
+  private handlerFailed(err: unknown, callback: HandlerCallback): void {
+    this.log.error({ err, callback }, 'handler failed');
+    this.host.countHandlerError(this, callback);
     if (this.connState === ConnectionState.Open) this.close(1011, 'handler error');
   }
 
@@ -723,11 +776,13 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
         this.host.trackDisconnect(
           (result as Promise<void>).then(undefined, (err: unknown) => {
             this.log.error({ err }, 'onDisconnect failed');
+            this.host.countHandlerError(this, 'onDisconnect');
           }),
         );
       }
     } catch (err) {
       this.log.error({ err }, 'onDisconnect failed');
+      this.host.countHandlerError(this, 'onDisconnect');
     }
   }
 }

@@ -166,6 +166,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       void done.finally(() => disconnects.delete(done));
     },
     keepalive,
+    countHandlerError: (conn, callback) => stats.handlerFailed(conn.location, callback),
   };
   const endpoints = await loadEndpoints(config, gateway, log);
   const router = new Router(config);

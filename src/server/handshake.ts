@@ -190,7 +190,7 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
       baseLog: ctx.log,
     });
 
-    const yes = await callOnConnect(endpointRuntime, conn);
+    const yes = await callOnConnect(ctx.host, endpointRuntime, conn);
     if (!yes || conn.rejection) {
       const { status, reason } = conn.rejection ?? { status: 403, reason: 'Forbidden' };
       conn.connState = ConnectionState.Closed;
@@ -256,7 +256,7 @@ export async function handleUpgrade(ctx: HandshakeContext, req: IncomingMessage,
 }
 
 /** onConnect may be sync or async; a throw or rejection refuses with 500 (the handler is at fault, not the client). */
-async function callOnConnect(runtime: EndpointRuntime, conn: WsConnection): Promise<boolean> {
+async function callOnConnect(host: ConnectionHost, runtime: EndpointRuntime, conn: WsConnection): Promise<boolean> {
   const onConnect = runtime.handler.onConnect;
   if (onConnect === undefined) return true;
   let result: unknown;
@@ -264,6 +264,7 @@ async function callOnConnect(runtime: EndpointRuntime, conn: WsConnection): Prom
     result = await onConnect.call(runtime.handler, conn);
   } catch (err) {
     conn.log.error({ err }, 'onConnect failed');
+    host.countHandlerError(conn, 'onConnect');
     throw new WsgateError('HANDLER_FAILED', 'the handler failed', { status: 500, cause: err });
   }
   if (result === false) return false;

@@ -63,6 +63,13 @@ export class SendQueue {
         size += next;
         end++;
       }
+      if (end === this.head + 1 && first.length === 1) {
+        // One small frame (a broadcast's, shared by every recipient): as it is, no copy.
+        this.head = end;
+        this.bytes -= size;
+        socket.write(first[0]!);
+        continue;
+      }
       const joined = Buffer.allocUnsafe(size);
       let at = 0;
       for (let i = this.head; i < end; i++) {

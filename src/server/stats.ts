@@ -1,7 +1,14 @@
 // What the gateway of one process has done, as plain counters for metrics and `wsgate status`.
 // Nothing here runs per message: handshakes are counted once each, a connection's own counters
 // (connection.ts) are added in when it closes, and the live ones are read at snapshot time.
+// Handler failures are counted where they are caught (they are rare, and one thrown by
+// onDisconnect comes after its connection's counters were added in).
 import type { WsConnection } from './connection.js';
+
+/** The handler callbacks whose throws (or rejected promises) are counted. A native plugin's
+ *  failures count under the adapter callback that reported them (onConnect: out of memory, or
+ *  a subprotocol the client did not offer). */
+export type HandlerCallback = 'onConnect' | 'onMessage' | 'onReadStart' | 'onReadEnd' | 'onClosing' | 'onDisconnect';
 
 /** Per Location: open connections by protocol version, and totals over closed and open ones. */
 export interface LocationStats {
@@ -13,8 +20,8 @@ export interface LocationStats {
   bytesOut: number;
   /** Connections closed with 1008 because their send queue (or a C plugin's) was full. */
   sendQueueOverflows: number;
-  /** Connections the gateway closed with 1011 (a handler threw, or an internal error). */
-  handlerErrors: number;
+  /** Throws and rejections of the handler's callbacks, by callback (only those that failed). */
+  handlerErrors: Partial<Record<HandlerCallback, number>>;
 }
 
 /** Plain data: it crosses the worker → supervisor channel. */
@@ -33,10 +40,10 @@ type Traffic = Pick<Totals, 'messagesIn' | 'messagesOut' | 'bytesIn' | 'bytesOut
 const OVERFLOW_REASON = 'send queue limit exceeded';
 
 function zero(): Totals {
-  return { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, sendQueueOverflows: 0, handlerErrors: 0 };
+  return { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, sendQueueOverflows: 0, handlerErrors: {} };
 }
 
-function bump(counts: Record<string, number>, key: number | string | undefined): void {
+function bump(counts: Partial<Record<string, number>>, key: number | string | undefined): void {
   if (key === undefined) return;
   counts[key] = (counts[key] ?? 0) + 1;
 }
@@ -60,6 +67,11 @@ export class GatewayStats {
     bump(this.handshakes, status);
   }
 
+  /** A handler callback of a connection at `location` threw, or its promise rejected. */
+  handlerFailed(location: string, callback: HandlerCallback): void {
+    bump(this.totalsOf(location).handlerErrors, callback);
+  }
+
   /** A connection ended (its counters are final). */
   connectionClosed(conn: WsConnection): void {
     const c = conn.counters;
@@ -69,7 +81,6 @@ export class GatewayStats {
     totals.bytesIn += c.bytesIn;
     totals.bytesOut += c.bytesOut;
     if (c.closeSent === 1008 && c.closeReason === OVERFLOW_REASON) totals.sendQueueOverflows++;
-    if (c.closeSent === 1011 && c.closedBy === 'server') totals.handlerErrors++;
     bump(this.closeSent, c.closeSent);
     bump(this.closeReceived, c.closeReceived);
   }
@@ -100,7 +111,7 @@ export class GatewayStats {
         bytesOut: Math.max(totals.bytesOut + (t?.bytesOut ?? 0), last?.bytesOut ?? 0),
       };
       this.reported.set(location, now);
-      locations.push({ location, open: open.get(location) ?? {}, ...totals, ...now });
+      locations.push({ location, open: open.get(location) ?? {}, ...totals, handlerErrors: { ...totals.handlerErrors }, ...now });
     }
     return { handshakes: { ...this.handshakes }, closeSent: { ...this.closeSent }, closeReceived: { ...this.closeReceived }, locations };
   }
@@ -114,8 +125,8 @@ export class GatewayStats {
 
 /** Several processes' snapshots as one (the supervisor's view of its workers). */
 export function mergeSnapshots(snapshots: readonly GatewayStatsSnapshot[]): GatewayStatsSnapshot {
-  const sum = (into: Record<string, number>, from: Record<string, number>): void => {
-    for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+  const sum = (into: Partial<Record<string, number>>, from: Partial<Record<string, number>>): void => {
+    for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + (v ?? 0);
   };
   const merged: GatewayStatsSnapshot = { handshakes: {}, closeSent: {}, closeReceived: {}, locations: [] };
   const byLocation = new Map<string, LocationStats>();
@@ -126,11 +137,12 @@ export function mergeSnapshots(snapshots: readonly GatewayStatsSnapshot[]): Gate
     for (const l of s.locations) {
       const into = byLocation.get(l.location);
       if (!into) {
-        byLocation.set(l.location, { ...l, open: { ...l.open } });
+        byLocation.set(l.location, { ...l, open: { ...l.open }, handlerErrors: { ...l.handlerErrors } });
         continue;
       }
       sum(into.open, l.open);
-      for (const key of ['messagesIn', 'messagesOut', 'bytesIn', 'bytesOut', 'sendQueueOverflows', 'handlerErrors'] as const) into[key] += l[key];
+      sum(into.handlerErrors, l.handlerErrors);
+      for (const key of ['messagesIn', 'messagesOut', 'bytesIn', 'bytesOut', 'sendQueueOverflows'] as const) into[key] += l[key];
     }
   }
   merged.locations = [...byLocation.values()];

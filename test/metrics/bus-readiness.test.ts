@@ -9,16 +9,10 @@ import type { StatusReport } from '../../src/control/probe.js';
 import { repoRoot } from '../native/helpers.js';
 import { RedisServer, redisMissing, skipRedis } from '../registry/redis-server.js';
 import { buildOnce, listeningAddress, startServe, stopAll, waitForLog, type ServeProcess } from '../server/spawned-serve.js';
+import { httpGet, samples } from './scrape.js';
 
-async function get(base: string, path: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`http://${base}${path}`);
-  return { status: res.status, body: await res.text() };
-}
-
-function sample(text: string, name: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? undefined : Number(line.slice(name.length + 1));
-}
+const get = httpGet;
+const sample = (text: string, name: string): number | undefined => samples(text).get(name);
 
 /** Polls `path` until it answers `status` (10 s at most). */
 async function until(base: string, path: string, status: number): Promise<{ status: number; body: string }> {

@@ -3,7 +3,6 @@
 // commands), then /metrics must count exactly that, summed over both workers; /readyz must follow
 // a worker that is SIGKILLed; `wsgate status` must show the same gateway (text and --json).
 import { spawnSync } from 'node:child_process';
-import { request } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { bin, wsgate } from '../cli/bin.js';
 import { runProcess } from '../run-process.js';
 import { repoRoot } from '../native/helpers.js';
 import { buildOnce, listeningAddress, startServe, stopAll, waitForLog, type ServeProcess } from '../server/spawned-serve.js';
+import { httpGet, samples, type HttpAnswer } from './scrape.js';
 
 const workload = join(repoRoot, 'test/fixtures/handlers/metrics-workload.mjs');
 
@@ -45,36 +45,7 @@ WebSocketMetricsListen 127.0.0.1:0
 `;
 }
 
-interface Http {
-  status: number;
-  type: string | undefined;
-  body: string;
-}
-
-function get(address: string, path: string, headers: Record<string, string> = {}): Promise<Http> {
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** `name{labels} value` lines of a text exposition → { 'name{labels}': value }. */
-function samples(text: string): Map<string, number> {
-  const map = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    map.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return map;
-}
+const get = httpGet;
 
 function open(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -182,8 +153,8 @@ describe('metrics, health and status of wsgate serve with 2 workers', { timeout:
       'wsgate_close_frames_sent_total{code="1008"}': 1,
       'wsgate_send_queue_overflows_total{location="/flood"}': 1,
       'wsgate_send_queue_overflows_total{location="/echo"}': 0,
-      'wsgate_handler_errors_total{phase="connect"}': 1,
-      'wsgate_handler_errors_total{phase="connection"}': 1,
+      'wsgate_handler_errors_total{location="/boom",callback="onConnect"}': 1,
+      'wsgate_handler_errors_total{location="/throw",callback="onMessage"}': 1,
       'wsgate_control_commands_total{verb="list",result="ok"}': 1,
       'wsgate_control_commands_total{verb="send",result="CONTROL_NOT_FOUND"}': 1,
       'wsgate_workers{state="ready"}': 2,
@@ -241,7 +212,7 @@ describe('metrics, health and status of wsgate serve with 2 workers', { timeout:
     process.kill(victim.pid!, 'SIGKILL');
     await waitForLog(served, 'worker died; replacing it', { workerPid: victim.pid });
     // Poll: the replacement is started 0.1 s later and is ready once it loaded its handlers.
-    let notReady: Http | undefined;
+    let notReady: HttpAnswer | undefined;
     for (let i = 0; i < 200 && !notReady; i++) {
       const r = await get(metricsAt, '/readyz');
       if (r.status === 503) notReady = r;

@@ -105,6 +105,26 @@ describe('on_message and send', () => {
     await disconnect(conn);
   });
 
+  test('replies are views of the buffer the helper wrote them into, which is never written again', async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    message(conn, 'burst:3');
+    const burst = fake.calls.map((c) => (c.kind === 'send' ? c.data : Buffer.alloc(0)));
+    expect(burst.map(String)).toEqual(['b0', 'b1', 'b2']);
+    // One buffer for the three (no copy per payload after the plugin's send) …
+    expect(new Set(burst.map((b) => b.buffer)).size).toBe(1);
+    // … that later drains (small, echo-sized, and larger than the slab) leave alone.
+    for (let i = 0; i < 50; i++) message(conn, `echo-${i}-${'x'.repeat(i * 97)}`);
+    handler.onMessage!(conn, Buffer.alloc(200_000, 9), true);
+    message(conn, 'big:300000');
+    expect(burst.map(String)).toEqual(['b0', 'b1', 'b2']);
+    const sent = fake.calls.map((c) => (c.kind === 'send' ? c.data : Buffer.alloc(0)));
+    expect(sent.slice(3, 53).map(String)).toEqual(Array.from({ length: 50 }, (_, i) => `echo-${i}-${'x'.repeat(i * 97)}`));
+    expect(sent[53]!.equals(Buffer.alloc(200_000, 9))).toBe(true);
+    expect(sent[54]!.equals(Buffer.from(Array.from({ length: 300_000 }, (_, i) => i & 255)))).toBe(true);
+    await disconnect(conn);
+  });
+
   test('a large message in a read is handed over alone, after what came before it', async () => {
     const fake = new FakeConnection();
     const conn = await accept(fake);

@@ -45,10 +45,11 @@ describe('the npm package, installed from its tarball', { timeout: 120_000 }, ()
     packed = info.files.map((f) => f.path);
     project = join(tmp, 'project');
     mkdirSync(project);
-    // The user's approval of the two install scripts (npm 11's allowScripts policy, see README).
+    // The user's answer for the three install scripts (npm 11's allowScripts policy, see README):
+    // wsgate's and koffi's run; bufferutil's is not needed (its prebuilt binary loads without it).
     writeFileSync(
       join(project, 'package.json'),
-      JSON.stringify({ name: 'uses-wsgate', version: '1.0.0', private: true, type: 'module', allowScripts: { [`file:${tarball}`]: true, koffi: true } }),
+      JSON.stringify({ name: 'uses-wsgate', version: '1.0.0', private: true, type: 'module', allowScripts: { [`file:${tarball}`]: true, koffi: true, bufferutil: false } }),
     );
     install = run(npm, ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], project);
   }, 300_000);

@@ -1,27 +1,99 @@
-import { describe, expect, it } from 'vitest';
-import { applyMask } from '../../src/protocol/unmask.js';
+// Both masking loops (ours, and bufferutil's native one behind applyMask from NATIVE_MIN_BYTES up)
+// against a byte-by-byte reference: every mask phase, every alignment of the view in its
+// ArrayBuffer, every length 0-80, lengths around the switch-over, and large buffers.
+import { afterEach, describe, expect, it } from 'vitest';
+import { applyMask, applyMaskJs, NATIVE_MIN_BYTES, nativeMaskAvailable, useNativeMask } from '../../src/protocol/unmask.js';
 
-function naive(data: Buffer, mask: Buffer, phase: number): Buffer {
-  return Buffer.from(data.map((b, i) => b ^ mask[(phase + i) % 4]!));
+type Mask = (data: Uint8Array, mask: Uint8Array, phase: number) => void;
+
+function reference(data: Uint8Array, mask: Uint8Array, phase: number): Buffer {
+  const out = Buffer.alloc(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i]! ^ mask[(phase + i) % 4]!;
+  return out;
 }
 
-describe('applyMask', () => {
-  it('equals byte-wise XOR for every length 0-80, phase and alignment, and for large buffers', () => {
-    const mask = Buffer.from([0x9a, 0x01, 0xff, 0x5c]);
-    const lengths = [...Array.from({ length: 81 }, (_, i) => i), 1000, 65537];
-    for (const length of lengths) {
+const MASK = Buffer.from([0x9a, 0x01, 0xff, 0x5c]);
+const LENGTHS = [
+  ...Array.from({ length: 81 }, (_, i) => i),
+  NATIVE_MIN_BYTES - 1,
+  NATIVE_MIN_BYTES,
+  NATIVE_MIN_BYTES + 1,
+  125,
+  126,
+  1000,
+  1023,
+  16 * 1024 + 3,
+  65537,
+  (1 << 20) + 5,
+];
+
+/** Masks a view at byte offset `offset` of its buffer and checks it, and the bytes around it. */
+function check(fn: Mask, length: number, phase: number, offset: number, mask: Uint8Array = MASK): void {
+  const backing = Buffer.alloc(offset + length + 3);
+  for (let i = 0; i < backing.length; i++) backing[i] = (i * 37 + length) & 0xff;
+  const data = backing.subarray(offset, offset + length);
+  const expected = reference(data, mask, phase);
+  fn(data, mask, phase);
+  expect(data.equals(expected), `length ${length}, phase ${phase}, offset ${offset}`).toBe(true);
+  // The bytes before and after the view are untouched.
+  for (let i = 0; i < offset; i++) expect(backing[i]).toBe((i * 37 + length) & 0xff);
+  for (let i = offset + length; i < backing.length; i++) expect(backing[i]).toBe((i * 37 + length) & 0xff);
+}
+
+function everyCase(fn: Mask): void {
+  for (const length of LENGTHS) {
+    for (let phase = 0; phase < 4; phase++) {
+      // Offsets 0-8: every alignment to 4 and to 8 bytes (the native loop works in 8-byte words).
+      for (let offset = 0; offset <= 8; offset++) check(fn, length, phase, offset);
+    }
+  }
+}
+
+describe('masking', () => {
+  afterEach(() => useNativeMask(true));
+
+  it('our loop equals byte-wise XOR for every length 0-80, phase and alignment, and for large buffers', () => {
+    everyCase(applyMaskJs);
+  });
+
+  it('loads bufferutil’s native loop where its package ships a prebuilt binary (linux-x64 here)', () => {
+    useNativeMask(true);
+    const prebuilt = ['linux-x64', 'darwin-x64', 'darwin-arm64', 'win32-x64', 'win32-ia32'].includes(`${process.platform}-${process.arch}`);
+    expect(nativeMaskAvailable()).toBe(prebuilt);
+  });
+
+  it('applyMask with the native loop equals byte-wise XOR for the same cases', () => {
+    useNativeMask(true);
+    everyCase(applyMask);
+  });
+
+  it('applyMask without the native loop (a platform without the binary) equals byte-wise XOR', () => {
+    useNativeMask(false);
+    expect(nativeMaskAvailable()).toBe(false);
+    everyCase(applyMask);
+  });
+
+  it('masks a plain Uint8Array (not a Buffer) with a Uint8Array mask, at every phase, on both paths', () => {
+    for (const native of [true, false]) {
+      useNativeMask(native);
       for (let phase = 0; phase < 4; phase++) {
-        for (let offset = 0; offset < 4; offset++) {
-          const backing = Buffer.alloc(length + offset);
-          for (let i = 0; i < backing.length; i++) backing[i] = (i * 37 + length) & 0xff;
-          const data = backing.subarray(offset);
-          const expected = naive(data, mask, phase);
-          applyMask(data, mask, phase);
-          expect(data.equals(expected)).toBe(true);
-          // The bytes before the view are untouched.
-          for (let i = 0; i < offset; i++) expect(backing[i]).toBe((i * 37 + length) & 0xff);
-        }
+        const bytes = new Uint8Array(new ArrayBuffer(4096 + 3), 3, 4096).fill(0x33);
+        const expected = reference(bytes, MASK, phase);
+        applyMask(bytes, new Uint8Array(MASK), phase);
+        expect(Buffer.from(bytes).equals(expected)).toBe(true);
       }
+    }
+  });
+
+  it('a payload split at any point and masked in pieces (phase = offset & 3) equals masking it whole', () => {
+    const whole = Buffer.alloc(700);
+    for (let i = 0; i < whole.length; i++) whole[i] = (i * 11) & 0xff;
+    const expected = reference(whole, MASK, 0);
+    for (const cut of [1, 2, 3, 5, 63, 95, 96, 97, 128, 333, 699]) {
+      const data = Buffer.from(whole);
+      applyMask(data.subarray(0, cut), MASK, 0);
+      applyMask(data.subarray(cut), MASK, cut & 3);
+      expect(data.equals(expected), `cut at ${cut}`).toBe(true);
     }
   });
 });

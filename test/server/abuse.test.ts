@@ -119,10 +119,11 @@ describe('keepalive touches only idle connections', () => {
     }
     await until(() => clients.every((c) => c.pings.length > 0), 3000, 'a ping each');
     // A shared 400 ms tick pings connections opened 100 ms apart 0–400 ms after they opened: at
-    // most one of them a whole interval after.
+    // most one of them a whole interval after. (The upper bound only says "at its first visit after
+    // one interval, not a whole interval later": timers run late on a loaded machine.)
     for (const { pings } of clients) {
       expect(pings[0]).toBeGreaterThanOrEqual(400 * 0.97 - 5);
-      expect(pings[0]).toBeLessThan(400 + 150);
+      expect(pings[0]).toBeLessThan(2 * 400);
     }
     for (const { ws } of clients) ws.close();
     await Promise.all(clients.map(({ ws }) => closed(ws)));

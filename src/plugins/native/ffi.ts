@@ -20,6 +20,8 @@ export interface NativeLibrary {
   /** Whether the process defines this symbol (the helper, the shim, libapr-1, libc, …). */
   symbolDefined(name: string): number;
   liveConnections(): number | bigint;
+  /** Fills `out` with [messages, payload bytes] of plugin sends queued in the helper, all connections. */
+  queueDepth(out: BigInt64Array): void;
   pluginLoad(path: string, init: string, kind: number[], error: Buffer, size: number): NativePointer;
   pluginDestroy(plugin: NativePointer): void;
   connNew(
@@ -77,6 +79,7 @@ function bind(path: string): NativeLibrary {
   const httpdStatus = lib.func('int wsg_httpd_status(uint8_t *message, size_t size)');
   const functions = {
     liveConnections: lib.func('int64_t wsg_live_connections(void)'),
+    queueDepth: lib.func('void wsg_queue_depth(int64_t *out)'),
     pluginLoad: lib.func('void *wsg_plugin_load(const char *path, const char *init, _Out_ int *kind, uint8_t *error, size_t size)'),
     pluginDestroy: lib.func('void wsg_plugin_destroy(void *plugin)'),
     symbolDefined: lib.func('int wsg_symbol_defined(const char *name)'),

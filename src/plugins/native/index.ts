@@ -7,6 +7,7 @@ import { nativeLibrary, type NativeLibrary } from './ffi.js';
 import { pinoLevelOf } from './log-levels.js';
 import { loadPlugin } from './plugin.js';
 import { Pump } from './pump.js';
+import { NATIVE_RUNTIME_KEY } from './queue-depth.js';
 
 type NativeSpec = Extract<HandlerSpec, { kind: 'native' }>;
 
@@ -19,7 +20,7 @@ interface Runtime {
 }
 
 // One per process, even if this module is evaluated twice (the helper's pipe and lists are global).
-const RUNTIME_KEY = Symbol.for('wsgate.native.runtime');
+const RUNTIME_KEY = NATIVE_RUNTIME_KEY;
 type RuntimeHolder = { [RUNTIME_KEY]?: Runtime };
 
 function runtime(lib: NativeLibrary): Runtime {

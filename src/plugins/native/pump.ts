@@ -10,11 +10,20 @@
 // the next turn starts with it; nothing more is taken from the helper meanwhile, so a plugin that
 // sends without end fills its own queue in C (and gets its 1008 there) instead of this process's
 // memory, and a client echoing elsewhere waits a few milliseconds, not for the whole burst.
+//
+// Copies: the helper writes records into `slab`, a buffer handed out once (never reused), and the
+// payloads go to the connections as views of it, so a reply is copied once after the plugin's
+// send (straight from the plugin's buffer, for sends inside on_message). The slab's rest serves
+// the next drain; a new one is allocated when too little is left.
 import { Socket } from 'node:net';
 import { toNumber, type NativeLibrary, type NativePointer } from './ffi.js';
-import { dispatchRecords, type OrphanLog, type RecordTarget } from './records.js';
+import type { NativeQueueDepth } from './queue-depth.js';
+import { dispatchRecords, RECORD_HEADER_SIZE, type OrphanLog, type RecordTarget } from './records.js';
 
-const SCRATCH_SIZE = 64 * 1024;
+const SLAB_SIZE = 64 * 1024;
+/** A slab with less room than this is replaced before a drain (its rest stays with its views). */
+const SLAB_MIN = 16 * 1024;
+const EMPTY_SLAB = Buffer.alloc(0);
 /** Drain calls per wake-up before yielding to the event loop (a plugin may send without pause). */
 const MAX_BATCHES_PER_TURN = 8;
 /** Drain calls for one connection inside onMessage/open before its rest goes through drainAll. */
@@ -38,10 +47,12 @@ interface Pending {
 
 export class Pump {
   private readonly targets = new Map<number, RecordTarget>();
+  private readonly depth = new BigInt64Array(2);
   private nextToken = 1;
-  private readonly scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+  /** Where the helper writes records: views of it are handed on, so it only ever shrinks from the front. */
+  private slab = Buffer.allocUnsafe(SLAB_SIZE);
   /** Where a batch of messages is packed for wsg_conn_messages (grows, never shrinks). */
-  private batch = Buffer.allocUnsafe(SCRATCH_SIZE);
+  private batch = Buffer.allocUnsafe(SLAB_SIZE);
   private watcher: Socket | undefined;
   private pendingDisconnects = 0;
   private readonly backlog: Pending[] = [];
@@ -81,6 +92,12 @@ export class Pump {
     }
   }
 
+  /** What plugins queued in the helper and this process has not taken yet (the metrics' gauge). */
+  queueDepth(): NativeQueueDepth {
+    this.lib.queueDepth(this.depth);
+    return { messages: Number(this.depth[0]), bytes: Number(this.depth[1]) };
+  }
+
   register(target: RecordTarget): number {
     let token = this.nextToken;
     while (token === 0 || this.targets.has(token)) token = (token + 1) >>> 0;
@@ -111,8 +128,12 @@ export class Pump {
   /** on_message, then that connection's queue (replies keep their order; what the turn's budget
    *  does not reach follows in the next turns). `urgent`: all of it now (the connection is closing). */
   message(conn: NativePointer, type: number, data: Buffer, urgent = false): void {
-    const result = toNumber(this.lib.connMessage(conn, type, data.length ? data : null, data.length, this.scratch, SCRATCH_SIZE));
+    // Room for an echo-sized reply, which the plugin then writes straight into the slab.
+    const out = this.outBuffer(data.length + RECORD_HEADER_SIZE);
+    const result = toNumber(this.lib.connMessage(conn, type, data.length ? data : null, data.length, out, out.length));
     if (result !== 0) this.consumeFor(result, conn, urgent);
+    // An oversized slab's rest is not kept for later drains: small replies would pin all of it.
+    if (out.length > SLAB_SIZE && this.slab.buffer === out.buffer) this.slab = EMPTY_SLAB;
   }
 
   /** on_message for each of several messages in one C call, then the connection's queue. */
@@ -127,7 +148,8 @@ export class Pump {
       out.set(data, at + BATCH_HEADER);
       at += BATCH_HEADER + data.length;
     }
-    const result = toNumber(this.lib.connMessages(conn, out, size, this.scratch, SCRATCH_SIZE));
+    const slab = this.outBuffer(size + (RECORD_HEADER_SIZE - BATCH_HEADER) * batch.length);
+    const result = toNumber(this.lib.connMessages(conn, out, size, slab, slab.length));
     if (result !== 0) this.consumeFor(result, conn, urgent);
   }
 
@@ -141,7 +163,8 @@ export class Pump {
     if (urgent) this.urgent++;
     try {
       if (urgent) this.handOver();
-      const result = toNumber(this.lib.drain(conn, this.scratch, SCRATCH_SIZE));
+      const out = this.outBuffer(0);
+      const result = toNumber(this.lib.drain(conn, out, out.length));
       if (result !== 0) this.consume(result, conn, MAX_CONNECTION_ROUNDS);
     } finally {
       if (urgent) this.urgent--;
@@ -155,7 +178,8 @@ export class Pump {
     try {
       this.helperPending = true;
       if (!this.handOver()) return;
-      const result = toNumber(this.lib.drain(null, this.scratch, SCRATCH_SIZE));
+      const out = this.outBuffer(0);
+      const result = toNumber(this.lib.drain(null, out, out.length));
       this.helperPending = result !== 0 && this.consume(result, null, MAX_BATCHES_PER_TURN);
     } finally {
       if (urgent) this.urgent--;
@@ -171,38 +195,50 @@ export class Pump {
     }
   }
 
+  /** The slab, replaced first when it has less than `min` bytes (and SLAB_MIN) of room. */
+  private outBuffer(min: number): Buffer {
+    if (this.slab.length < Math.max(min, SLAB_MIN)) {
+      this.slab = Buffer.allocUnsafe(Math.max(min, SLAB_SIZE));
+    }
+    return this.slab;
+  }
+
   /** Hands drain results over until nothing is pending, `rounds` calls were made or the turn's
    *  budget ran out; true when work was left (a connection's left-overs also reach drainAll through
-   *  the helper's ready list). */
+   *  the helper's ready list). `first` is the result of a call that wrote into the slab. */
   private consume(first: number, conn: NativePointer | null, rounds: number): boolean {
     let result = first;
     for (let round = 1; ; round++) {
       let more: boolean;
       if (result < 0) {
-        // A large record: drained alone into a buffer of its own, used without another copy.
+        // A record larger than the slab's room: drained alone into a buffer of its own.
         const own = Buffer.allocUnsafe(-result);
         result = toNumber(this.lib.drain(conn, own, own.length));
         more = result >= MORE;
         const used = more ? result - MORE : result;
-        if (used > 0) this.take(own, used);
+        if (used > 0) this.take(own.subarray(0, used));
       } else {
         more = result >= MORE;
-        // The scratch buffer is reused: the batch is copied out once, its payloads are views of the copy.
-        this.take(Buffer.from(this.scratch.subarray(0, more ? result - MORE : result)), -1);
+        const used = more ? result - MORE : result;
+        // Taken before handing over: a receiver may come back here and drain into the slab.
+        if (used > 0) {
+          this.take(this.slab.subarray(0, used));
+          this.slab = this.slab.subarray(used);
+        }
       }
       if (!this.handOver()) return more;
       if (!more) return false;
       if (round >= rounds) return true;
-      result = toNumber(this.lib.drain(conn, this.scratch, SCRATCH_SIZE));
+      const out = this.outBuffer(0);
+      result = toNumber(this.lib.drain(conn, out, out.length));
       if (result === 0) return false;
     }
   }
 
-  /** Adds records to the backlog (`used` -1: all of `buf`). */
-  private take(buf: Buffer, used: number): void {
-    const end = used < 0 ? buf.length : used;
-    this.backlog.push({ buf, at: 0, end });
-    this.backlogBytes += end;
+  /** Adds records to the backlog. */
+  private take(buf: Buffer): void {
+    this.backlog.push({ buf, at: 0, end: buf.length });
+    this.backlogBytes += buf.length;
   }
 
   /** Hands the backlog to its connections within this turn's budget (at least a few records per

@@ -51,7 +51,7 @@ export type OrphanLog = (line: PluginLogLine) => void;
 const RECORDS_PER_CHECK = 32;
 
 /** Dispatches the records in `buf[at, end)`, which the receivers may keep views of (the caller
- *  copies a reused scratch buffer first). After every RECORDS_PER_CHECK records `keepGoing` may stop
+ *  never reuses `buf`). After every RECORDS_PER_CHECK records `keepGoing` may stop
  *  it: returns where it stopped (`end` when all were dispatched). */
 export function dispatchRecords(buf: Buffer, at: number, end: number, lookup: TargetLookup, orphanLog?: OrphanLog, keepGoing?: () => boolean): number {
   let count = 0;

@@ -113,9 +113,19 @@ static size_t g_log_bytes;
 enum { LOG_QUEUE_CAP = 1 << 20 };
 static int g_wake_read = -1, g_wake_write = -1;
 static int64_t g_live_conns;
+/* Plugin sends waiting in the connections' queues, all connections together (the queue-depth gauge). */
+static int64_t g_queued_items, g_queued_payload;
 /* The connection whose on_message runs on this thread: its sends are drained right after the
  * call, so they need no wake-up (saves a pipe write and a loop iteration per reply). */
 static __thread struct wsg_conn *tl_in_message;
+/* The JS buffer that call drains into: while the connection's queue is empty, that thread's sends
+ * are written there at once, as records (one copy from the plugin's buffer to the socket's, no
+ * queue item). tl_used: bytes written so far. */
+static __thread unsigned char *tl_out;
+static __thread size_t tl_cap, tl_used;
+/* What those records would have cost in the queue: they count against its cap as if queued, so
+ * the cap means the same with or without the shortcut. */
+static __thread size_t tl_direct_cost;
 
 /* ---- APR, loaded at run time so the helper builds and runs without it ---- */
 typedef int (*apr_initialize_fn)(void);
@@ -231,6 +241,14 @@ WSG_API int wsg_setup(const char *httpd_shim, char *message, size_t message_size
   return fd;
 }
 
+/* Plugin sends queued and not yet drained, all connections: `out[0]` messages, `out[1]` payload bytes. */
+WSG_API void wsg_queue_depth(int64_t *out) {
+  pthread_mutex_lock(&g_lock);
+  out[0] = g_queued_items;
+  out[1] = g_queued_payload;
+  pthread_mutex_unlock(&g_lock);
+}
+
 WSG_API int64_t wsg_live_connections(void) {
   pthread_mutex_lock(&g_lock);
   int64_t n = g_live_conns;
@@ -265,6 +283,8 @@ static void discard_queue_locked(wsg_conn *c) {
   queued_item *it = c->head;
   while (it) {
     queued_item *next = it->next;
+    g_queued_items--;
+    g_queued_payload -= it->len;
     free(it);
     it = next;
   }
@@ -283,6 +303,8 @@ static void remove_ready_locked(wsg_conn *c) {
   }
   c->in_ready = 0;
 }
+
+static void put_record(unsigned char *out, size_t *used, uint32_t token, uint32_t type, const unsigned char *data, uint32_t len);
 
 /* ---- the server functions the plugin calls ---- */
 static wsg_conn *conn_of(const WebSocketServer *server) { return (wsg_conn *)server; }
@@ -424,6 +446,26 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
   /* A close payload (code + reason) is checked and repaired in JS (close-payload.ts), which needs
    * only its first WSG_CLOSE_KEEP bytes. */
   size_t payload = kind == MESSAGE_TYPE_CLOSE && size > WSG_CLOSE_KEEP ? WSG_CLOSE_KEEP : size;
+  if (tl_in_message == c && tl_out && kind != MESSAGE_TYPE_CLOSE && tl_used + WSG_RECORD_HEADER + payload <= tl_cap) {
+    /* Straight into JS's buffer, when nothing of this connection is queued (order is kept). The
+     * space is reserved under the lock and filled after it: only this thread writes or reads it
+     * until the call returns. */
+    pthread_mutex_lock(&g_lock);
+    int direct = !c->head && (c->state == CONN_CONNECTING || c->state == CONN_OPEN) &&
+                 (tl_direct_cost == 0 || tl_direct_cost + ITEM_COST(payload) <= c->queue_cap);
+    int refused = !direct && c->state != CONN_CONNECTING && c->state != CONN_OPEN;
+    size_t at = tl_used;
+    if (direct) {
+      tl_used += WSG_RECORD_HEADER + payload;
+      tl_direct_cost += ITEM_COST(payload);
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (refused) return 0;
+    if (direct) {
+      put_record(tl_out, &at, c->token, (uint32_t)kind, buf, (uint32_t)payload);
+      return size;
+    }
+  }
   queued_item *it = malloc(sizeof *it + payload);
   if (!it) return 0;
   it->next = NULL;
@@ -440,7 +482,8 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
   }
   /* Over the cap: drop this frame, stop the plugin's sends, and let JS close with 1008. One frame
    * larger than the cap still passes on an empty queue (as on the socket side). */
-  if (c->queued_bytes > 0 && c->queued_bytes + ITEM_COST(payload) > c->queue_cap) {
+  size_t pending = c->queued_bytes + (tl_in_message == c ? tl_direct_cost : 0);
+  if (pending > 0 && pending + ITEM_COST(payload) > c->queue_cap) {
     it->type = WSG_RECORD_OVERFLOW;
     it->len = 0;
     result = 0;
@@ -449,6 +492,8 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
   if (c->tail) c->tail->next = it; else c->head = it;
   c->tail = it;
   c->queued_bytes += ITEM_COST(it->len);
+  g_queued_items++;
+  g_queued_payload += it->len;
   int need_wake = tl_in_message == c ? 0 : make_ready_locked(c);
   pthread_mutex_unlock(&g_lock);
   if (need_wake) wake();
@@ -631,25 +676,23 @@ static void put_record(unsigned char *out, size_t *used, uint32_t token, uint32_
   *used += WSG_RECORD_HEADER + len;
 }
 
-/* Payloads from this size on are never staged in JS's shared scratch buffer: JS drains each alone
- * into a buffer of its own, which it then uses without a second copy. */
-enum { WSG_LARGE_RECORD = 4096 };
 /* Added to a positive wsg_drain result when more is pending (results stay below 2^32 + 12). */
 #define WSG_MORE ((int64_t)1 << 40)
 
-/* Copies c's queued items while they fit. Returns 0 when emptied, else the size the next item needs. */
+/* Copies c's queued items while they fit (JS hands the payloads on as views of `out`: this is
+ * their only copy after the plugin's send). Returns 0 when emptied, else the size the next item needs. */
 static size_t drain_conn_locked(wsg_conn *c, unsigned char *out, size_t cap, size_t *used) {
   while (c->head) {
     queued_item *it = c->head;
     size_t need = WSG_RECORD_HEADER + (size_t)it->len;
-    int dedicated = *used == 0 && cap == need;
-    if (*used + need > cap || (it->len >= WSG_LARGE_RECORD && !dedicated)) return need;
+    if (*used + need > cap) return need;
     put_record(out, used, c->token, (uint32_t)it->type, it->data, it->len);
     c->head = it->next;
     if (!c->head) c->tail = NULL;
     c->queued_bytes -= ITEM_COST(it->len);
+    g_queued_items--;
+    g_queued_payload -= it->len;
     free(it);
-    if (dedicated) return c->head ? WSG_RECORD_HEADER + (size_t)c->head->len : 0;
   }
   return 0;
 }
@@ -657,8 +700,8 @@ static size_t drain_conn_locked(wsg_conn *c, unsigned char *out, size_t cap, siz
 /* Drains one connection (and releases it: later sends wake Node), or with c NULL the done list and
  * every ready connection. Returns bytes written, plus WSG_MORE when more is pending; 0 when nothing
  * is pending; -N when the next record must be drained alone into a buffer of exactly N bytes. */
-WSG_API int64_t wsg_drain(wsg_conn *c, unsigned char *out, size_t cap) {
-  size_t used = 0, need = 0;
+static int64_t drain_from(wsg_conn *c, unsigned char *out, size_t cap, size_t used) {
+  size_t need = 0;
   int need_wake = 0;
   pthread_mutex_lock(&g_lock);
   if (c) {
@@ -702,6 +745,24 @@ WSG_API int64_t wsg_drain(wsg_conn *c, unsigned char *out, size_t cap) {
   return (int64_t)used + (need ? WSG_MORE : 0);
 }
 
+WSG_API int64_t wsg_drain(wsg_conn *c, unsigned char *out, size_t cap) { return drain_from(c, out, cap, 0); }
+
+/* on_message's sends go into `out` while they can (tl_out), then the queue follows them. */
+static void in_message_begin(wsg_conn *c, unsigned char *out, size_t cap) {
+  tl_in_message = c;
+  tl_out = out;
+  tl_cap = cap;
+  tl_used = 0;
+  tl_direct_cost = 0;
+}
+
+static int64_t in_message_end(wsg_conn *c, unsigned char *out, size_t cap) {
+  size_t used = tl_used;
+  tl_in_message = NULL;
+  tl_out = NULL;
+  return drain_from(c, out, cap, used);
+}
+
 /* The close handshake started on the JS side (the peer's close, a 1001 at shutdown, a keepalive
  * or queue failure): from now on the plugin's sends return 0, as they did in mod_websocket. What
  * is already queued still goes out. */
@@ -715,7 +776,7 @@ WSG_API void wsg_conn_closing(wsg_conn *c) {
  * drain: JS makes one call per socket read instead of one per message. */
 WSG_API int64_t wsg_conn_messages(wsg_conn *c, unsigned char *batch, size_t size, unsigned char *out, size_t cap) {
   size_t at = 0;
-  tl_in_message = c;
+  in_message_begin(c, out, cap);
   while (at + 8 <= size) {
     uint32_t type, length;
     memcpy(&type, batch + at, 4);
@@ -725,16 +786,14 @@ WSG_API int64_t wsg_conn_messages(wsg_conn *c, unsigned char *batch, size_t size
     c->plugin->plugin->on_message(c->priv, &c->server, (int)type, length ? batch + at : NULL, length);
     at += length;
   }
-  tl_in_message = NULL;
-  return wsg_drain(c, out, cap);
+  return in_message_end(c, out, cap);
 }
 
 /* Calls on_message on the JS thread, then drains what the plugin queued, keeping reply order. */
 WSG_API int64_t wsg_conn_message(wsg_conn *c, int type, unsigned char *buf, size_t size, unsigned char *out, size_t cap) {
-  tl_in_message = c;
+  in_message_begin(c, out, cap);
   c->plugin->plugin->on_message(c->priv, &c->server, type, size ? buf : NULL, size);
-  tl_in_message = NULL;
-  return wsg_drain(c, out, cap);
+  return in_message_end(c, out, cap);
 }
 
 static void *disconnect_thread(void *arg) {
