@@ -10,6 +10,8 @@
 // later slices run from setImmediate, one per loop iteration. Order per connection is kept by
 // the queue itself: a send, close or pong to a connection with a frame waiting goes behind it.
 
+import { Fifo } from './fifo.js';
+
 /** What the scheduler visits: a connection with frames waiting in its send queue. */
 export interface ScheduledOutput {
   /** Set while the connection is in the scheduler's list (visited once however often it queued). */
@@ -24,8 +26,7 @@ const TURN_BUDGET_MS = 2;
 const CLOCK_STRIDE = 8;
 
 export class OutputScheduler {
-  private waiting: ScheduledOutput[] = [];
-  private head = 0;
+  private readonly waiting = new Fifo<ScheduledOutput>();
   /** performance.now() when this turn's first slice began; -1 = no slice yet in this turn. */
   private turnStartedAt = -1;
   private sliceQueued = false;
@@ -55,7 +56,7 @@ export class OutputScheduler {
 
   /** Connections waiting for their turn. */
   get length(): number {
-    return this.waiting.length - this.head;
+    return this.waiting.length;
   }
 
   /** Puts a connection at the end of the line (once: a connection already waiting keeps its place). */
@@ -76,27 +77,15 @@ export class OutputScheduler {
     if (this.turnStartedAt < 0) this.turnStartedAt = performance.now();
     const waiting = this.waiting;
     let visits = 0;
-    while (this.head < waiting.length) {
+    while (waiting.length > 0) {
       if (++visits % CLOCK_STRIDE === 0 && performance.now() - this.turnStartedAt >= this.budgetMs) break;
-      const target = waiting[this.head]!;
-      waiting[this.head++] = undefined as unknown as ScheduledOutput;
+      const target = waiting.shift()!;
       target.outputScheduled = false;
       target.flushScheduled();
     }
-    this.compact();
     if (this.length > 0) this.leftWork ||= asMicrotask;
     // Also when nothing is left: the budget spent in this turn is reset only at its end.
     this.turnEnd ??= setImmediate(this.endTurn);
-  }
-
-  private compact(): void {
-    if (this.head === this.waiting.length) {
-      this.waiting = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.waiting.length) {
-      this.waiting = this.waiting.slice(this.head);
-      this.head = 0;
-    }
   }
 }
 

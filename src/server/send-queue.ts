@@ -7,6 +7,8 @@
 // socket drains. On overflow whatever waits here is dropped whole (no frame is ever cut), so the
 // close frame goes out right behind what the socket already holds.
 
+import { Fifo } from './fifo.js';
+
 /** What one waiting frame costs beyond its bytes: its Buffer objects and its slot here. */
 export const MESSAGE_OVERHEAD = 128;
 /** Waiting frames are joined into socket writes of up to this many bytes when the socket drains. */
@@ -21,13 +23,12 @@ export interface QueueSocket {
 }
 
 export class SendQueue {
-  private frames: Buffer[][] = [];
-  private head = 0;
+  private readonly frames = new Fifo<Buffer[]>();
   /** Payload and header bytes waiting. */
   bytes = 0;
 
   get length(): number {
-    return this.frames.length - this.head;
+    return this.frames.length;
   }
 
   /** Bytes plus per-frame overhead: what counts against WebSocketSendQueueLimit. */
@@ -43,11 +44,11 @@ export class SendQueue {
   /** Writes waiting frames, small ones joined, until the socket is full again or nothing waits. */
   flushTo(socket: QueueSocket): void {
     const frames = this.frames;
-    while (this.head < frames.length && !socket.writableNeedDrain) {
-      const first = frames[this.head]!;
+    while (frames.length > 0 && !socket.writableNeedDrain) {
+      const first = frames.peek()!;
       const firstBytes = frameBytes(first);
       if (firstBytes >= JOINED_WRITE_BYTES) {
-        this.head++;
+        frames.shift();
         this.bytes -= firstBytes;
         socket.cork();
         for (const chunk of first) socket.write(chunk);
@@ -55,53 +56,37 @@ export class SendQueue {
         continue;
       }
       // A run of whole frames that fits one write.
-      let end = this.head;
+      let count = 0;
       let size = 0;
-      while (end < frames.length) {
-        const next = frameBytes(frames[end]!);
+      while (count < frames.length) {
+        const next = frameBytes(frames.peek(count)!);
         if (size + next > JOINED_WRITE_BYTES) break;
         size += next;
-        end++;
+        count++;
       }
-      if (end === this.head + 1 && first.length === 1) {
+      this.bytes -= size;
+      if (count === 1 && first.length === 1) {
         // One small frame (a broadcast's, shared by every recipient): as it is, no copy.
-        this.head = end;
-        this.bytes -= size;
+        frames.shift();
         socket.write(first[0]!);
         continue;
       }
       const joined = Buffer.allocUnsafe(size);
       let at = 0;
-      for (let i = this.head; i < end; i++) {
-        for (const chunk of frames[i]!) {
+      for (let i = 0; i < count; i++) {
+        for (const chunk of frames.shift()!) {
           joined.set(chunk, at);
           at += chunk.length;
         }
       }
-      this.head = end;
-      this.bytes -= size;
       socket.write(joined);
     }
-    this.compact();
   }
 
   /** Removes every waiting frame and returns them (for the connection's counters). */
   drop(): Buffer[][] {
-    const dropped = this.frames.slice(this.head);
-    this.frames = [];
-    this.head = 0;
     this.bytes = 0;
-    return dropped;
-  }
-
-  private compact(): void {
-    if (this.head === this.frames.length) {
-      this.frames = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.frames.length) {
-      this.frames = this.frames.slice(this.head);
-      this.head = 0;
-    }
+    return this.frames.clear();
   }
 }
 
