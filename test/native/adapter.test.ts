@@ -125,6 +125,25 @@ describe('on_message and send', () => {
     await disconnect(conn);
   });
 
+  test("a reply made of the message's own bytes is a view of that message, not a copy", async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    const input = Buffer.alloc(20_000, 7);
+    handler.onMessage!(conn, input, true);
+    const small = Buffer.from('short echo');
+    handler.onMessage!(conn, small, false);
+    message(conn, 'big:300000');
+    const sent = fake.calls.map((c) => (c.kind === 'send' ? c.data : Buffer.alloc(0)));
+    // The echo of 20,000 bytes is the message's own memory (the helper sent an offset, not bytes).
+    expect(sent[0]!.buffer).toBe(input.buffer);
+    expect([sent[0]!.byteOffset, sent[0]!.length]).toEqual([input.byteOffset, input.length]);
+    // Under 64 bytes a copy is as cheap as a reference; the plugin's own memory is always copied.
+    expect(String(sent[1])).toBe('short echo');
+    expect(sent[1]!.buffer).not.toBe(small.buffer);
+    expect(sent[2]!.equals(Buffer.from(Array.from({ length: 300_000 }, (_, i) => i & 255)))).toBe(true);
+    await disconnect(conn);
+  });
+
   test('a large message in a read is handed over alone, after what came before it', async () => {
     const fake = new FakeConnection();
     const conn = await accept(fake);

@@ -33,7 +33,8 @@ export class FakeConnection {
 
   send(data: Buffer | string, isBinary?: boolean): boolean {
     if (!this.open) return false;
-    this.calls.push({ kind: 'send', data: Buffer.from(data), isBinary: isBinary ?? typeof data !== 'string' });
+    // Kept as given (not copied): tests check which memory a payload is a view of.
+    this.calls.push({ kind: 'send', data: typeof data === 'string' ? Buffer.from(data) : data, isBinary: isBinary ?? typeof data !== 'string' });
     return true;
   }
   ping(data?: Buffer | string): boolean {

@@ -12,6 +12,9 @@ export enum RecordType {
   Disconnected = 0x1001,
   /** A plugin's ap_log_* line: u8 Apache level, source NUL, text. */
   Log = 0x1002,
+  /** A send of bytes inside the message on_message was handling: u32 type, u32 offset, u32 length
+   *  into that message's buffer (the `input` of dispatchRecords), delivered without a copy. */
+  InputSlice = 0x1003,
 }
 
 /** One ap_log_* line of a plugin. */
@@ -51,9 +54,18 @@ export type OrphanLog = (line: PluginLogLine) => void;
 const RECORDS_PER_CHECK = 32;
 
 /** Dispatches the records in `buf[at, end)`, which the receivers may keep views of (the caller
- *  never reuses `buf`). After every RECORDS_PER_CHECK records `keepGoing` may stop
+ *  never reuses `buf`). `input`: the message whose on_message produced them (InputSlice records
+ *  are views of it). After every RECORDS_PER_CHECK records `keepGoing` may stop
  *  it: returns where it stopped (`end` when all were dispatched). */
-export function dispatchRecords(buf: Buffer, at: number, end: number, lookup: TargetLookup, orphanLog?: OrphanLog, keepGoing?: () => boolean): number {
+export function dispatchRecords(
+  buf: Buffer,
+  at: number,
+  end: number,
+  lookup: TargetLookup,
+  orphanLog?: OrphanLog,
+  keepGoing?: () => boolean,
+  input?: Buffer,
+): number {
   let count = 0;
   while (at + RECORD_HEADER_SIZE <= end) {
     if (keepGoing !== undefined && ++count % RECORDS_PER_CHECK === 0 && !keepGoing()) return at;
@@ -72,6 +84,13 @@ export function dispatchRecords(buf: Buffer, at: number, end: number, lookup: Ta
     if (target === undefined) continue;
     if (type === RecordType.Disconnected) {
       target.disconnected();
+      continue;
+    }
+    if (type === RecordType.InputSlice) {
+      // The helper makes these only in calls whose input the pump passes here.
+      if (input === undefined) throw new Error('native helper: an input slice record without its input');
+      const offset = buf.readUInt32LE(start + 4);
+      target.deliver(buf.readUInt32LE(start) as RecordType, input.subarray(offset, offset + buf.readUInt32LE(start + 8)));
       continue;
     }
     target.deliver(type, buf.subarray(start, at));

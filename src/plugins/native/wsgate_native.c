@@ -25,7 +25,11 @@
 
 /* Records handed to JS besides the plugin's own message types. */
 /* WSG_RECORD_LOG: a plugin's ap_log_* line: u8 level, source NUL, text. */
-enum { WSG_RECORD_OVERFLOW = 0x1000, WSG_RECORD_DISCONNECTED = 0x1001, WSG_RECORD_LOG = 0x1002 };
+/* WSG_RECORD_INPUT_SLICE: a send of bytes inside the message on_message is handling (an echo, a
+ * reply that quotes the request): u32 type, u32 offset, u32 length into that message's buffer,
+ * which JS still holds, instead of a copy. */
+enum { WSG_RECORD_OVERFLOW = 0x1000, WSG_RECORD_DISCONNECTED = 0x1001, WSG_RECORD_LOG = 0x1002, WSG_RECORD_INPUT_SLICE = 0x1003 };
+enum { WSG_SLICE_PAYLOAD = 12, WSG_SLICE_MIN = 64 };
 enum { WSG_RECORD_HEADER = 12 }; /* u32 token, u32 type, u32 length (little-endian host) */
 /* Bytes of a plugin's close payload that are queued: the 125 a close frame may carry, plus one that
  * says the payload was longer and whether the reason's cut falls inside a UTF-8 sequence. */
@@ -126,6 +130,11 @@ static __thread size_t tl_cap, tl_used;
 /* What those records would have cost in the queue: they count against its cap as if queued, so
  * the cap means the same with or without the shortcut. */
 static __thread size_t tl_direct_cost;
+/* The message that on_message call is handling, when JS keeps its buffer for the records: sends of
+ * bytes inside it become WSG_RECORD_INPUT_SLICE records (no copy at all). NULL in batch calls,
+ * whose buffer JS reuses. */
+static __thread const unsigned char *tl_input;
+static __thread size_t tl_input_len;
 
 /* ---- APR, loaded at run time so the helper builds and runs without it ---- */
 typedef int (*apr_initialize_fn)(void);
@@ -446,7 +455,11 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
   /* A close payload (code + reason) is checked and repaired in JS (close-payload.ts), which needs
    * only its first WSG_CLOSE_KEEP bytes. */
   size_t payload = kind == MESSAGE_TYPE_CLOSE && size > WSG_CLOSE_KEEP ? WSG_CLOSE_KEEP : size;
-  if (tl_in_message == c && tl_out && kind != MESSAGE_TYPE_CLOSE && tl_used + WSG_RECORD_HEADER + payload <= tl_cap) {
+  uintptr_t from = (uintptr_t)buf, input = (uintptr_t)tl_input;
+  int slice = tl_input && kind != MESSAGE_TYPE_CLOSE && size >= WSG_SLICE_MIN && from >= input &&
+              from - input <= tl_input_len && size <= tl_input_len - (from - input);
+  size_t record = slice ? WSG_SLICE_PAYLOAD : payload;
+  if (tl_in_message == c && tl_out && kind != MESSAGE_TYPE_CLOSE && tl_used + WSG_RECORD_HEADER + record <= tl_cap) {
     /* Straight into JS's buffer, when nothing of this connection is queued (order is kept). The
      * space is reserved under the lock and filled after it: only this thread writes or reads it
      * until the call returns. */
@@ -456,11 +469,18 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
     int refused = !direct && c->state != CONN_CONNECTING && c->state != CONN_OPEN;
     size_t at = tl_used;
     if (direct) {
-      tl_used += WSG_RECORD_HEADER + payload;
+      tl_used += WSG_RECORD_HEADER + record;
       tl_direct_cost += ITEM_COST(payload);
     }
     pthread_mutex_unlock(&g_lock);
     if (refused) return 0;
+    if (direct && slice) {
+      unsigned char where[WSG_SLICE_PAYLOAD];
+      uint32_t fields[3] = {(uint32_t)kind, (uint32_t)(from - input), (uint32_t)size};
+      memcpy(where, fields, sizeof where);
+      put_record(tl_out, &at, c->token, WSG_RECORD_INPUT_SLICE, where, WSG_SLICE_PAYLOAD);
+      return size;
+    }
     if (direct) {
       put_record(tl_out, &at, c->token, (uint32_t)kind, buf, (uint32_t)payload);
       return size;
@@ -792,7 +812,11 @@ WSG_API int64_t wsg_conn_messages(wsg_conn *c, unsigned char *batch, size_t size
 /* Calls on_message on the JS thread, then drains what the plugin queued, keeping reply order. */
 WSG_API int64_t wsg_conn_message(wsg_conn *c, int type, unsigned char *buf, size_t size, unsigned char *out, size_t cap) {
   in_message_begin(c, out, cap);
+  tl_input = size ? buf : NULL;
+  tl_input_len = size;
   c->plugin->plugin->on_message(c->priv, &c->server, type, size ? buf : NULL, size);
+  tl_input = NULL;
+  tl_input_len = 0;
   return in_message_end(c, out, cap);
 }
 
