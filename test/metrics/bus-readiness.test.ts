@@ -1,15 +1,13 @@
 // Readiness and metrics follow the cluster bus: a real `wsgate serve` (WebSocketWorkers 0, so the
 // one-process mode is covered too) on a private redis-server that is killed and started again.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../src/control/probe.js';
 import { repoRoot } from '../native/helpers.js';
 import { RedisServer, redisMissing, skipRedis } from '../registry/redis-server.js';
-import { buildOnce, listeningAddress, startServe, stopAll, waitForLog, type ServeProcess } from '../server/spawned-serve.js';
-import { httpGet, samples } from './scrape.js';
+import { stopAll, waitForLog, type ServeProcess } from '../server/spawned-serve.js';
+import { httpGet, samples, serveForMetrics } from './scrape.js';
 
 const get = httpGet;
 const sample = (text: string, name: string): number | undefined => samples(text).get(name);
@@ -31,12 +29,8 @@ describe.skipIf(skipRedis)(`readiness with WebSocketClusterRedis, one process ${
   let ws: string;
 
   beforeAll(async () => {
-    buildOnce();
     redis = await RedisServer.start();
-    const dir = mkdtempSync(join(tmpdir(), 'wsgate-bus-ready-'));
-    const conf = join(dir, 'wsgate.conf');
-    writeFileSync(
-      conf,
+    const gateway = await serveForMetrics('bus-ready', () =>
       `Listen 127.0.0.1:0
 WebSocketWorkers 0
 WebSocketControlListen 127.0.0.1:0
@@ -49,10 +43,8 @@ WebSocketNodeName n1
 </Location>
 `,
     );
-    served = startServe(['-f', conf]);
-    ws = `ws://${await listeningAddress(served)}`;
-    const [control] = await waitForLog(served, 'control API listening');
-    api = `127.0.0.1:${String(control!.port)}`;
+    ({ served, ws } = gateway);
+    api = gateway.api!;
   });
   afterAll(async () => {
     stopAll();

@@ -1,15 +1,13 @@
 // What a worker counted survives its death: the supervisor fetches the workers' counters every few
 // seconds (not only at scrapes), and a worker that is gone has its last counters kept. A real
 // `wsgate serve` with 2 workers, a workload, no scrape, a SIGKILL, then the first scrape.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openClient } from '../cluster/ws-client.js';
 import { repoRoot } from '../native/helpers.js';
-import { buildOnce, listeningAddress, logLines, startServe, stopAll, waitForLog, type ServeProcess } from '../server/spawned-serve.js';
-import { httpGet, samples } from './scrape.js';
+import { logLines, stopAll, waitForLog, type ServeProcess } from '../server/spawned-serve.js';
+import { httpGet, samples, serveForMetrics } from './scrape.js';
 
 describe('counters of a worker that dies', { timeout: 60_000 }, () => {
   let served: ServeProcess;
@@ -17,19 +15,12 @@ describe('counters of a worker that dies', { timeout: 60_000 }, () => {
   let metricsAt: string;
 
   beforeAll(async () => {
-    buildOnce();
-    const dir = mkdtempSync(join(tmpdir(), 'wsgate-dead-worker-'));
-    const conf = join(dir, 'wsgate.conf');
-    writeFileSync(
-      conf,
+    const gateway = await serveForMetrics('dead-worker', (dir) =>
       `Listen 127.0.0.1:0\nWebSocketWorkers 2\nWebSocketControlSocket ${join(dir, 'control.sock')}\nWebSocketMetricsListen 127.0.0.1:0\n` +
         `<Location /echo>\n  SetHandler websocket-handler\n  WebSocketHandler ${join(repoRoot, 'handlers/echo.mjs')}\n</Location>\n`,
     );
-    served = startServe(['-f', conf]);
-    base = `ws://${await listeningAddress(served)}`;
-    await waitForLog(served, 'serving');
-    const [metrics] = await waitForLog(served, 'metrics listening');
-    metricsAt = `127.0.0.1:${String(metrics!.port)}`;
+    ({ served, ws: base } = gateway);
+    metricsAt = gateway.metricsAt!;
   });
   const opened: WebSocket[] = [];
   afterAll(() => {

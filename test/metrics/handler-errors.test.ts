@@ -3,14 +3,13 @@
 // cross the worker → supervisor channel and are summed), one Location per failing callback (and a
 // C plugin whose failure the native adapter reports), a scripted workload, then one scrape that
 // must show exactly those counts and no other series.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileFixture, repoRoot } from '../native/helpers.js';
 import { closed, handshakeStatus, nextMessage, openWs } from '../server/helpers.js';
-import { buildOnce, listeningAddress, startServe, stopAll, waitForLog, type ServeProcess } from '../server/spawned-serve.js';
+import { stopAll, waitForLog, type ServeProcess } from '../server/spawned-serve.js';
+import { httpGet, samples, serveForMetrics } from './scrape.js';
 
 const fixture = join(repoRoot, 'test/fixtures/handlers/handler-errors.mjs');
 const LOCATIONS: Record<string, string> = {
@@ -36,13 +35,8 @@ function config(probe: string): string {
 
 /** The wsgate_handler_errors_total samples of a scrape: { '{labels}': value }. */
 function handlerErrors(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('wsgate_handler_errors_total{')) continue;
-    const at = line.lastIndexOf(' ');
-    out[line.slice('wsgate_handler_errors_total'.length, at)] = Number(line.slice(at + 1));
-  }
-  return out;
+  const name = 'wsgate_handler_errors_total';
+  return Object.fromEntries([...samples(text)].filter(([key]) => key.startsWith(`${name}{`)).map(([key, value]) => [key.slice(name.length), value]));
 }
 
 /** Sends one message and returns the close code the server answers with. */
@@ -65,14 +59,10 @@ describe('handler errors counted where they are caught, over 2 workers', { timeo
   let metricsAt: string;
 
   beforeAll(async () => {
-    buildOnce();
-    const dir = mkdtempSync(join(tmpdir(), 'wsgate-handler-errors-'));
-    const conf = join(dir, 'wsgate.conf');
-    writeFileSync(conf, config(compileFixture('probe')));
-    served = startServe(['-f', conf]);
-    ws = `ws://${await listeningAddress(served)}`;
-    const [metrics] = await waitForLog(served, 'metrics listening');
-    metricsAt = `127.0.0.1:${String(metrics!.port)}`;
+    const probe = compileFixture('probe');
+    const gateway = await serveForMetrics('handler-errors', () => config(probe));
+    ({ served, ws } = gateway);
+    metricsAt = gateway.metricsAt!;
   });
   afterAll(() => stopAll());
 
@@ -107,9 +97,9 @@ describe('handler errors counted where they are caught, over 2 workers', { timeo
     // Every connection that got its 101 has ended (onDisconnect runs right after this line).
     await waitForLog(served, 'disconnected', {}, 9);
 
-    const res = await fetch(`http://${metricsAt}/metrics`);
+    const res = await httpGet(metricsAt, '/metrics');
     expect(res.status).toBe(200);
-    expect(handlerErrors(await res.text())).toEqual({
+    expect(handlerErrors(res.body)).toEqual({
       '{location="/connect-throws",callback="onConnect"}': 2,
       '{location="/connect-rejects",callback="onConnect"}': 1,
       '{location="/native",callback="onConnect"}': 1,

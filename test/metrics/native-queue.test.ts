@@ -3,14 +3,11 @@
 // which the plugin queues in the helper faster than the gateway's per-turn slices take them: the
 // gauges (summed over the workers) show the queue while it is there and go back to 0 once the
 // gateway took everything, and again after a queue that overflowed was discarded.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNative, compileFixture } from '../native/helpers.js';
-import { buildOnce, listeningAddress, startServe, stopAll, waitForLog } from '../server/spawned-serve.js';
-import { httpGet, samples } from './scrape.js';
+import { stopAll } from '../server/spawned-serve.js';
+import { httpGet, samples, serveForMetrics } from './scrape.js';
 
 const FLOOD = 400_000;
 const SIZE = 16;
@@ -53,13 +50,9 @@ describe('native plugin queue depth on /metrics', { timeout: 90_000 }, () => {
   let metricsAt: string;
 
   beforeAll(async () => {
-    buildOnce();
     buildNative();
     const probe = compileFixture('probe');
-    const dir = mkdtempSync(join(tmpdir(), 'wsgate-native-queue-'));
-    const conf = join(dir, 'wsgate.conf');
-    writeFileSync(
-      conf,
+    const gateway = await serveForMetrics('native-queue', () =>
       `Listen 127.0.0.1:0
 WebSocketWorkers 2
 WebSocketMetricsListen 127.0.0.1:0
@@ -76,10 +69,8 @@ WebSocketMetricsListen 127.0.0.1:0
 </Location>
 `,
     );
-    const served = startServe(['-f', conf]);
-    ws = `ws://${await listeningAddress(served)}`;
-    const [metrics] = await waitForLog(served, 'metrics listening');
-    metricsAt = `127.0.0.1:${String(metrics!.port)}`;
+    ws = gateway.ws;
+    metricsAt = gateway.metricsAt!;
   });
   afterAll(() => stopAll());
 

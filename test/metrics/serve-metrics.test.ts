@@ -3,7 +3,6 @@
 // commands), then /metrics must count exactly that, summed over both workers; /readyz must follow
 // a worker that is SIGKILLed; `wsgate status` must show the same gateway (text and --json).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -13,8 +12,8 @@ import type { StatusReport } from '../../src/control/probe.js';
 import { bin, wsgate } from '../cli/bin.js';
 import { runProcess } from '../run-process.js';
 import { repoRoot } from '../native/helpers.js';
-import { buildOnce, listeningAddress, startServe, stopAll, waitForLog, type ServeProcess } from '../server/spawned-serve.js';
-import { httpGet, samples, type HttpAnswer } from './scrape.js';
+import { stopAll, waitForLog, type ServeProcess } from '../server/spawned-serve.js';
+import { httpGet, samples, serveForMetrics, type HttpAnswer } from './scrape.js';
 
 const workload = join(repoRoot, 'test/fixtures/handlers/metrics-workload.mjs');
 
@@ -77,18 +76,10 @@ describe('metrics, health and status of wsgate serve with 2 workers', { timeout:
   let socket: string;
 
   beforeAll(async () => {
-    buildOnce();
-    const dir = mkdtempSync(join(tmpdir(), 'wsgate-metrics-'));
-    socket = join(dir, 'control.sock');
-    const conf = join(dir, 'wsgate.conf');
-    writeFileSync(conf, config(socket));
-    served = startServe(['-f', conf]);
-    ws = `ws://${await listeningAddress(served)}`;
-    await waitForLog(served, 'serving');
-    const [control] = await waitForLog(served, 'control API listening');
-    api = `127.0.0.1:${String(control!.port)}`;
-    const [metrics] = await waitForLog(served, 'metrics listening');
-    metricsAt = `127.0.0.1:${String(metrics!.port)}`;
+    const gateway = await serveForMetrics('metrics', (dir) => config((socket = join(dir, 'control.sock'))));
+    ({ served, ws } = gateway);
+    api = gateway.api!;
+    metricsAt = gateway.metricsAt!;
   });
   afterAll(() => stopAll());
 
