@@ -12,6 +12,7 @@ import type { WsConnection } from '../../src/server/connection.js';
 import { openWebSocket } from '../conformance/raw-client.js';
 import { connectClient } from '../control/ws-clients.js';
 import { endpoint, gatewayConfig, testLog } from './config-fixture.js';
+import { ensureFileLimit } from '../file-limit.js';
 import { hybiRequest, RawClient, wsUrl } from './helpers.js';
 
 const BULK = 10_000;
@@ -122,6 +123,8 @@ describe('sliced broadcast delivery', () => {
   let bulk: BulkClients;
 
   beforeAll(async () => {
+    // The gateway here holds BULK server sockets, the child their clients (it inherits the limit).
+    ensureFileLimit(BULK + 1000);
     gw = await startGateway(
       gatewayConfig([
         // The raw bulk clients offer no extension; the ws clients here get permessage-deflate.
