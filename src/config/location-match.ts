@@ -16,6 +16,14 @@ export function writtenSection(match: LocationMatch): 'Location' | 'LocationMatc
   return match.kind === 'prefix' || match.wildcard ? 'Location' : 'LocationMatch';
 }
 
+/** Apache's test for a `<Location PATH>` without wildcards (httpd's location walk): the request
+ *  path starts with PATH at a segment boundary, unless PATH itself ends with '/'. `/echo` matches
+ *  /echo, /echo/ and /echo/x but not /echoes; `/dir/` matches /dir/ and /dir/x but not /dir. */
+export function prefixLocationMatches(location: string, path: string): boolean {
+  if (!path.startsWith(location)) return false;
+  return location.endsWith('/') || path.length === location.length || path.charCodeAt(location.length) === 0x2f;
+}
+
 export const sameMatch = (a: LocationMatch, b: LocationMatch): boolean =>
   a.kind === 'prefix' ? b.kind === 'prefix' && a.path === b.path : b.kind === 'regex' && a.source === b.source;
 

@@ -325,7 +325,13 @@ export function argumentCountProblem(spec: DirectiveSpec, n: number, name = spec
 /** Sections wsgate gives meaning to (for the reference). */
 export const sectionDocs: readonly { syntax: string; doc: string }[] = [
   { syntax: '<VirtualHost ADDR...>', doc: 'A virtual host; ServerName/ServerAlias pick it. Per-endpoint settings here apply to its Locations.' },
-  { syntax: '<Location PATH>', doc: 'URL-path prefix match, as Apache. A PATH with wildcards (`*`, `?`, `[…]`) matches the whole path, like fnmatch.' },
+  {
+    syntax: '<Location PATH>',
+    doc:
+      'URL-path prefix match at a path segment, as Apache: `/echo` matches `/echo`, `/echo/` and `/echo/x`, not `/echoes`; `/dir/` matches `/dir/` and below, not `/dir` ' +
+      '(checked against a real Apache by test/apache/location-match.test.ts; before 0.2 wsgate also sent `/echoes` to `/echo`). ' +
+      'A PATH with wildcards (`*`, `?`, `[…]`) matches the whole path, like fnmatch.',
+  },
   { syntax: '<Location ~ REGEX>, <LocationMatch REGEX>', doc: 'Regular-expression match on the URL path, in Apache’s PCRE syntax. PCRE-only forms with an exact JavaScript equivalent are translated (`(?i:…)`, `a++`, `(?>…)`, `[[:alpha:]]`, `\\Q…\\E`, `\\A`, `\\z`, …); one wsgate cannot run is an error in a WebSocket endpoint and a warning elsewhere (wsgate ignores those sections).' },
   { syntax: '<IfModule [!]MODULE>', doc: 'MODULE is `mod_x.c` or `x_module`; true when a LoadModule line before it loaded it, or for mod_websocket.c, mod_websocket_draft76.c and mod_remoteip.c (provided by wsgate).' },
   { syntax: '<IfDefine [!]NAME>', doc: 'True when NAME was defined by Define or `wsgate check -D NAME`.' },

@@ -3,10 +3,10 @@
 // main server followed by the vhost's own (Apache merges vhost sections over the main server's),
 // the LAST matching section in that order winning.
 import type { EndpointConfig, GatewayConfig, VirtualHostConfig } from '../config/model.js';
+import { prefixLocationMatches } from '../config/location-match.js';
 import { maxRegexPathLength } from '../config/pcre.js';
 import { configuredHostName, hostName } from './host-name.js';
 import { vhostPorts } from './vhost-ports.js';
-
 
 interface VhostRoute {
   vhost: VirtualHostConfig;
@@ -33,7 +33,7 @@ function matches(endpoint: EndpointConfig, path: string): boolean {
   const m = endpoint.match;
   // The config refuses patterns whose cost on a path this long is too high (config/pcre.ts);
   // a longer path only reaches prefix Locations.
-  return m.kind === 'prefix' ? path.startsWith(m.path) : path.length <= maxRegexPathLength && m.regex.test(path);
+  return m.kind === 'prefix' ? prefixLocationMatches(m.path, path) : path.length <= maxRegexPathLength && m.regex.test(path);
 }
 
 export class Router {

@@ -20,9 +20,10 @@ describe('Router', () => {
   const router = new Router(gatewayConfig([mainEcho, mainRegex, siteEcho, siteDeep, siteLater, otherChat, elsewhereChat]));
 
   it('matches ServerName and ServerAlias wildcards, case-insensitively, ignoring the port', () => {
-    // Last match wins: /echo, /echo/deep and /echo/d all prefix /echo/deep/x.
-    expect(router.route('ws.example.com', 80, '/echo/deep/x')).toBe(siteLater);
-    expect(router.route('WS.Example.COM:80', 80, '/echo/dx')).toBe(siteLater);
+    // Last match wins: /echo and /echo/deep match /echo/deep/x; /echo/d does not (segment boundary).
+    expect(router.route('ws.example.com', 80, '/echo/deep/x')).toBe(siteDeep);
+    expect(router.route('WS.Example.COM:80', 80, '/echo/d/x')).toBe(siteLater);
+    expect(router.route('ws.example.com', 80, '/echo/dx')).toBe(siteEcho);
     expect(router.route('ws.example.com', 80, '/echo/x')).toBe(siteEcho);
     expect(router.route('a.ws.example.com', 80, '/chat')).toBeUndefined();
     expect(router.route('alt1.example.org', 80, '/rooms/abc')).toBe(mainRegex);
@@ -43,8 +44,11 @@ describe('Router', () => {
     expect(router.route('ws.example.com', 80, '/echo')).toBe(siteEcho);
   });
 
-  it('uses Apache prefix matching for <Location>', () => {
-    expect(router.route('x', 8080, '/echoes')).toBe(mainEcho);
+  it("uses Apache's <Location> matching: a prefix that ends at a path segment", () => {
+    expect(router.route('x', 8080, '/echo')).toBe(mainEcho);
+    expect(router.route('x', 8080, '/echo/')).toBe(mainEcho);
+    expect(router.route('x', 8080, '/echo/x')).toBe(mainEcho);
+    expect(router.route('x', 8080, '/echoes')).toBeUndefined();
     expect(router.route('x', 8080, '/ech')).toBeUndefined();
   });
 
