@@ -7,6 +7,7 @@ import { locationName } from '../config/location-match.js';
 import { loadConfig } from '../config/load.js';
 import type { GatewayConfig } from '../config/model.js';
 import { startWorkerRuntime, tagWorkerLogger } from '../cluster/index.js';
+import { tuneMalloc } from '../server/malloc-tuning.js';
 import { isWsgateError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { validateHandlers } from '../plugins/validate.js';
@@ -51,6 +52,7 @@ export async function runWorker(): Promise<void> {
     await runtime.fail({ configErrors: [message] } satisfies WorkerContext, WORKER_CONFIG_EXIT);
   }
   runtime.ready({ handlers: handlersOf(config) } satisfies WorkerContext);
+  setImmediate(() => log.debug({ malloc: tuneMalloc() }, 'malloc tuning'));
   // After ready: prom-client loads while the worker already serves.
   answerMetricsRequests(runtime.port, () => core?.stats());
 }

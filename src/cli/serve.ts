@@ -15,6 +15,7 @@ import { controlAddresses, nextStopSignal, superviseGateway } from './serve-supe
 import { createServiceProbe } from '../metrics/service.js';
 import { ServiceCounters } from '../metrics/service-counters.js';
 import { formatHostPort } from '../config/values.js';
+import { tuneMalloc } from '../server/malloc-tuning.js';
 
 const USAGE = `usage: wsgate serve [-f FILE] [--listen HOST:PORT]... [-D NAME]...
 
@@ -153,6 +154,7 @@ async function serveInProcess(
   const onHup = (): void => log.warn('SIGHUP: reloading needs worker processes (WebSocketWorkers 1 or more); restart wsgate to apply a new config');
   process.on('SIGHUP', onHup);
   probe.start();
+  setImmediate(() => log.debug({ malloc: tuneMalloc() }, 'malloc tuning'));
   const signal = await stopSignal;
   process.off('SIGHUP', onHup);
   log.info({ signal }, 'shutting down');
