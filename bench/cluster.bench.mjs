@@ -7,17 +7,17 @@
 //  3. one SEND at a time (the next after OK SENT): median time to OK SENT, to node B and to node A.
 // Both nodes run in this process (each its own registry, Redis connections and control socket);
 // the clients run in child processes (bench/control.bench.mjs --clients), one per node.
-import { fork, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gatewayConfig, median, openConversation, startClientProcess } from './control-clients.mjs';
 import { withRaisedFileLimit } from './file-limit.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = resolve(dirname(self), '..');
-const clientScript = join(root, 'bench', 'control.bench.mjs');
 const CONNECTIONS = Number(process.env.WSGATE_BENCH_CONNECTIONS ?? 10_000);
 const ROUNDS = Number(process.env.WSGATE_BENCH_ROUNDS ?? 15);
 const SEND_CONNECTIONS = 100;
@@ -44,7 +44,7 @@ async function main() {
   const port = await freePort();
   const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const stops = [];
-  const clients = [startClientProcess(), startClientProcess()];
+  const clients = [startClientProcess(120_000), startClientProcess(120_000)];
   try {
     await waitForRedis(port);
     const url = `redis://127.0.0.1:${port}`;
@@ -161,70 +161,6 @@ async function sendLatency(socketPath, prefix) {
   return median(samples);
 }
 
-function openConversation(path) {
-  return new Promise((resolveOpen, reject) => {
-    const socket = connect(path);
-    let buffered = '';
-    let pending;
-    socket.setEncoding('utf8');
-    socket.on('data', (text) => {
-      buffered += text;
-      if (!pending) return;
-      const parts = buffered.split('\n');
-      if (parts.length - 1 >= pending.count) {
-        buffered = parts.slice(pending.count).join('\n');
-        const done = pending.resolve;
-        const got = parts.slice(0, pending.count);
-        pending = undefined;
-        done(got);
-      }
-    });
-    socket.once('error', reject);
-    socket.once('connect', () =>
-      resolveOpen({
-        request(text, count) {
-          return new Promise((r) => {
-            pending = { count, resolve: r };
-            socket.write(text);
-          });
-        },
-        close: () => socket.end(),
-      }),
-    );
-  });
-}
-
-async function gatewayConfig(socketPath) {
-  const { loadConfigText } = await import(join(root, 'dist/config/load.js'));
-  const text = [
-    `ServerRoot ${root}`,
-    `WebSocketControlSocket ${socketPath} 0600`,
-    '<Location /bench>',
-    '  SetHandler websocket-handler',
-    '  WebSocketHandler handlers/board/board.mjs',
-    '  WebSocketHandshakeTimeout 30',
-    '</Location>',
-  ].join('\n');
-  const { config, diagnostics } = loadConfigText(`${text}\n`, join(root, 'bench.conf'));
-  if (diagnostics.length > 0) throw new Error(`bench config: ${JSON.stringify(diagnostics)}`);
-  return config;
-}
-
-function startClientProcess() {
-  const child = fork(clientScript, ['--clients'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const waiting = [];
-  child.on('message', (m) => waiting.shift()?.(m));
-  return {
-    call(message) {
-      return new Promise((resolveCall, reject) => {
-        waiting.push((m) => (m.error ? reject(new Error(m.error)) : resolveCall(m)));
-        child.send(message);
-      });
-    },
-    kill: () => child.kill(),
-  };
-}
-
 function freePort() {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -247,10 +183,4 @@ async function waitForRedis(port) {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('redis-server did not start');
-}
-
-function median(values) {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }

@@ -7,13 +7,12 @@
 //     when the clients have received them).
 // The clients live in a child process (this file with --clients); the gateway, the ws baseline
 // and the control client live in the parent. Medians over rounds are printed.
-import { fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
+import { gatewayConfig, median, openConversation, startClientProcess } from './control-clients.mjs';
 import { withRaisedFileLimit } from './file-limit.mjs';
 
 const self = fileURLToPath(import.meta.url);
@@ -45,7 +44,7 @@ async function main() {
   const config = await gatewayConfig(socketPath);
   const gw = await startGateway(config, { log, listen: [{ host: '127.0.0.1', port: 0, loc: undefined }] });
   const control = await startControl(config.control, gw.registry, log);
-  const clients = startClientProcess();
+  const clients = startClientProcess(ROUND_TIMEOUT_MS * 4);
   try {
     const gwUrl = `ws://127.0.0.1:${gw.addresses[0].port}/bench`;
     await clients.call({ cmd: 'open', url: gwUrl, count: connections, ids: true });
@@ -157,81 +156,6 @@ async function sendThroughput(clients, socketPath) {
   return SEND_MESSAGES / seconds;
 }
 
-function openConversation(path) {
-  return new Promise((resolveOpen, reject) => {
-    const socket = connect(path);
-    let buffered = '';
-    let pending;
-    socket.setEncoding('utf8');
-    socket.on('data', (text) => {
-      buffered += text;
-      if (!pending) return;
-      const parts = buffered.split('\n');
-      if (parts.length - 1 >= pending.count) {
-        const got = parts.slice(0, pending.count);
-        buffered = parts.slice(pending.count).join('\n');
-        const done = pending.resolve;
-        pending = undefined;
-        done(got);
-      }
-    });
-    socket.once('error', reject);
-    socket.once('connect', () =>
-      resolveOpen({
-        request(text, count) {
-          return new Promise((r) => {
-            pending = { count, resolve: r };
-            socket.write(text);
-          });
-        },
-        close: () => socket.end(),
-      }),
-    );
-  });
-}
-
-/** The benchmark's gateway, written as a user would write it (Listen comes from startGateway's
- *  `listen` option: port 0 picks a free port). */
-async function gatewayConfig(socketPath) {
-  const { loadConfigText } = await import(join(root, 'dist/config/load.js'));
-  const text = [
-    `ServerRoot ${root}`,
-    `WebSocketControlSocket ${socketPath} 0600`,
-    '<Location /bench>',
-    '  SetHandler websocket-handler',
-    '  WebSocketHandler handlers/board/board.mjs',
-    '  WebSocketHandshakeTimeout 30',
-    '</Location>',
-  ].join('\n');
-  const { config, diagnostics } = loadConfigText(`${text}\n`, join(root, 'bench.conf'));
-  if (diagnostics.length > 0) throw new Error(`bench config: ${JSON.stringify(diagnostics)}`);
-  return config;
-}
-
-/** The client process, driven over IPC: each call gets exactly one answer. */
-function startClientProcess() {
-  const child = fork(self, ['--clients'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const waiting = [];
-  child.on('message', (m) => waiting.shift()?.(m));
-  child.on('exit', (code) => {
-    if (code !== 0 && code !== null) console.error(`control bench: client process exited with ${code}`);
-  });
-  return {
-    call(message) {
-      return new Promise((resolveCall, reject) => {
-        const timer = setTimeout(() => reject(new Error(`client process: no answer to ${message.cmd} within ${ROUND_TIMEOUT_MS * 4} ms`)), ROUND_TIMEOUT_MS * 4);
-        waiting.push((m) => {
-          clearTimeout(timer);
-          if (m.error) reject(new Error(m.error));
-          else resolveCall(m);
-        });
-        child.send(message);
-      });
-    },
-    kill: () => child.kill(),
-  };
-}
-
 function runClients() {
   let sockets = [];
   let received = 0;
@@ -289,10 +213,4 @@ async function openMany(url, total, idOf, onMessage) {
   }
   await Promise.all(Array.from({ length: concurrency }, worker));
   return sockets;
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
