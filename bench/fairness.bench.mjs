@@ -17,26 +17,19 @@ const root = resolve(dirname(self), '..');
 const SECONDS = Number(process.env.WSGATE_FAIRNESS_SECONDS ?? 5);
 const ATTACKERS = 20;
 
-
 async function serve(distRoot, probeSo) {
   const { startGateway } = await import(pathToFileURL(join(distRoot, 'dist/server/gateway.js')).href);
+  const { loadConfigText } = await import(pathToFileURL(join(distRoot, 'dist/config/load.js')).href);
   const { pino } = await import('pino');
-  const settings = {
-    maxMessageSize: 33554432, supportDraft75: false, originCheck: 'off', trustedOrigins: [], maxConnections: 0,
-    pingInterval: 0, handshakeTimeout: 10, closeTimeout: 5, sendQueueLimit: 16 * 1024 * 1024, connectionLog: false,
-  };
-  const mainServer = { addresses: [], serverName: undefined, serverAliases: [], isMain: true, tls: false, loc: undefined };
-  const loc = { file: 'bench', line: 1, column: 1 };
-  const endpoint = (path, handler) => ({ vhost: mainServer, match: { kind: 'prefix', path }, settings, loc, handler: { ...handler, loc } });
-  const running = await startGateway({
-    file: 'bench', serverRoot: root, listen: [{ host: '127.0.0.1', port: 0, loc: undefined }], logLevel: 'silent',
-    mainServer, virtualHosts: [], loadedModules: [], defines: {}, ignored: [],
-    remoteIp: { header: undefined, trustedProxies: [] }, control: { socket: undefined, listen: undefined, token: undefined },
-    endpoints: [
-      endpoint('/probe', { kind: 'native', path: probeSo, init: 'probe_init' }),
-      endpoint('/echo', { kind: 'js', path: join(root, 'handlers/echo.mjs'), exportName: undefined }),
-    ],
-  }, { log: pino({ level: 'silent' }) });
+  // Written as a user would (the tree's own parser fills in every other setting); the listener
+  // comes from startGateway's default, port 0.
+  const location = (path, handler) =>
+    `<Location ${path}>\n  SetHandler websocket-handler\n  WebSocketHandler ${handler}\n  WebSocketOriginCheck Off\n` +
+    `  WebSocketPingInterval 0\n  MaxMessageSize 33554432\n  WebSocketSendQueueLimit 16777216\n  WebSocketConnectionLog Off\n</Location>\n`;
+  const text = `Listen 127.0.0.1:0\n${location('/probe', `${probeSo} probe_init`)}${location('/echo', join(root, 'handlers/echo.mjs'))}`;
+  const { config, diagnostics } = loadConfigText(text, join(root, 'fairness.conf'));
+  if (diagnostics.some((d) => d.severity === 'error')) throw new Error(`bench config: ${JSON.stringify(diagnostics)}`);
+  const running = await startGateway(config, { log: pino({ level: 'silent' }) });
   process.send({ port: running.addresses[0].port });
 }
 
