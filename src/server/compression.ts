@@ -156,11 +156,15 @@ export class InflatingSink implements DecoderSink {
 }
 
 const END = Symbol('end');
-type Outgoing = { frame: Buffer[] | DeferredFrame | typeof END; bytes: number };
+/** `queued`: a broadcast's frame, handed to the target's send queue (the output scheduler writes it)
+ *  rather than to the socket when its turn comes. */
+type Outgoing = { frame: Buffer[] | DeferredFrame | typeof END; bytes: number; queued: boolean };
 
 /** What OrderedOutput writes to. */
 export interface OutputTarget {
   writeNow(chunks: Buffer[]): void;
+  /** A broadcast frame's turn: into the send queue, for the output scheduler's slices. */
+  queueFrame(chunks: Buffer[]): void;
   endNow(): void;
   /** A deflate job failed: the connection cannot go on. */
   outputFailed(err: unknown): void;
@@ -179,16 +183,16 @@ export class OrderedOutput {
 
   constructor(private readonly target: OutputTarget) {}
 
-  write(frame: Buffer[] | DeferredFrame): void {
-    if (!Array.isArray(frame)) this.push({ frame, bytes: frame.bytes });
-    else if (this.items.length === 0) this.target.writeNow(frame);
-    else this.push({ frame, bytes: frame.reduce((n, chunk) => n + chunk.length, 0) });
+  write(frame: Buffer[] | DeferredFrame, queued = false): void {
+    if (!Array.isArray(frame)) this.push({ frame, bytes: frame.bytes, queued });
+    else if (this.items.length === 0) this.hand(frame, queued);
+    else this.push({ frame, bytes: frame.reduce((n, chunk) => n + chunk.length, 0), queued });
   }
 
   /** Ends TCP after what is queued. */
   end(): void {
     if (this.items.length === 0) this.target.endNow();
-    else this.push({ frame: END, bytes: 0 });
+    else this.push({ frame: END, bytes: 0, queued: false });
   }
 
   /** The socket is gone: drop what waits. */
@@ -227,7 +231,12 @@ export class OrderedOutput {
       }
       this.items.shift();
       this.queuedBytes -= item.bytes;
-      this.target.writeNow(chunks);
+      this.hand(chunks, item.queued);
     }
+  }
+
+  private hand(chunks: Buffer[], queued: boolean): void {
+    if (queued) this.target.queueFrame(chunks);
+    else this.target.writeNow(chunks);
   }
 }

@@ -159,8 +159,6 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   private endAfterQueue = false;
   /** In the output scheduler's line (broadcast frames wait in `queue` for their slice). */
   outputScheduled = false;
-  /** The broadcast frame OrderedOutput is about to hand to writeNow, which queues it instead. */
-  private dueForQueue: Buffer[] | undefined;
   /** socket.writableLength when the read being handled began; -1 outside a read. */
   private readStartLength = -1;
   /** Frames handed to the socket during the read being handled. */
@@ -475,30 +473,20 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
         return false;
       }
     }
+    // A compressed connection's deflate jobs keep their order: the frame waits in their line, and a
+    // queued one goes to the send queue when its turn comes (the deflate jobs of one broadcast finish
+    // together: every recipient writing in that same microtask run would block the loop as unsliced
+    // broadcasts did).
     const output = this.output;
-    if (!queued) {
-      if (output !== undefined) output.write(frame);
-      else this.writeNow(frame as Buffer[]);
-    } else if (output !== undefined && (!Array.isArray(frame) || output.queuedCount > 0)) {
-      // A compressed connection's deflate jobs keep their order: the frame waits in their line.
-      output.write(this.queuedWhenDue(frame));
-    } else {
-      this.queueFrame(frame as Buffer[]);
-    }
+    if (output !== undefined) output.write(frame, queued);
+    else if (queued) this.queueFrame(frame as Buffer[]);
+    else this.writeNow(frame as Buffer[]);
     return true;
   }
 
-  /** A broadcast frame in the deflate line: when its turn comes it joins the send queue, not the
-   *  socket. (The deflate jobs of one broadcast finish together: every recipient writing in that
-   *  same microtask run would block the loop as unsliced broadcasts did.) */
-  private queuedWhenDue(frame: Buffer[] | DeferredFrame): DeferredFrame {
-    const mark = (chunks: Buffer[]): Buffer[] => (this.dueForQueue = chunks);
-    if (Array.isArray(frame)) return { bytes: frame.reduce((n, chunk) => n + chunk.length, 0), make: () => Promise.resolve(mark(frame)) };
-    return { bytes: frame.bytes, make: () => frame.make().then(mark) };
-  }
-
-  /** writeNow's queueing half, for a broadcast: no socket write here, the scheduler's slice does it. */
-  private queueFrame(chunks: Buffer[]): void {
+  /** writeNow's queueing half, for a broadcast (OrderedOutput too): no socket write here, the
+   *  scheduler's slice does it. */
+  queueFrame(chunks: Buffer[]): void {
     if (this.isDataFrame(chunks[0]!)) this.messagesOut++;
     (this.queue ??= new SendQueue()).push(chunks);
     for (const chunk of chunks) this.bytesOut += chunk.length;
@@ -527,11 +515,6 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   writeNow(chunks: Buffer[]): void {
     const socket = this.socket;
     if (socket === undefined || socket.destroyed) return;
-    if (chunks === this.dueForQueue) {
-      this.dueForQueue = undefined;
-      this.queueFrame(chunks);
-      return;
-    }
     // A data frame (not ping, pong or close) is a message: RFC 6455 opcodes below 8, hixie's 0x00 text frame.
     const first = chunks[0]!;
     if (this.isDataFrame(first)) this.messagesOut++;
