@@ -1,7 +1,7 @@
-#!/usr/bin/env -S node --initial-old-space-size=64
+#!/usr/bin/env -S node --initial-old-space-size=64 --no-parallel-scavenge
 // The package's command. The TypeScript sources are compiled at install time (scripts/build.mjs).
-// The shebang's heap floor: see src/cluster/worker-heap.ts (run as `node bin/wsgate.js`, give it yourself
-// with NODE_OPTIONS=--initial-old-space-size=64; worker processes get it either way).
+// The shebang's V8 options: see src/cluster/worker-heap.ts (run as `node bin/wsgate.js`, give them yourself;
+// worker processes get them either way).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

@@ -92,10 +92,10 @@ async function list(control: ControlClient): Promise<ConnectionInfo[]> {
 describe('serve with 3 worker processes', () => {
   it('spreads connections, and the registry and control channel span every worker', async () => {
     const { served, base, control } = await serving(site());
-    // Workers run with the heap floor (src/cluster/worker-heap.ts) the supervisor adds to node's options.
+    // Workers run with the V8 options (src/cluster/worker-heap.ts) the supervisor adds to node's options.
     const workerPids = logLines(served).filter((l) => l.msg === 'worker ready').map((l) => l.workerPid as number);
     expect(workerPids).toHaveLength(3);
-    for (const pid of workerPids) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--initial-old-space-size=64');
+    for (const pid of workerPids) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--initial-old-space-size=64', '--no-parallel-scavenge']));
     const chat = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => open(`${base}/chat?id=${id}${id < 'd' ? '&room=r1' : ''}`)));
 
     const listed = await list(control);
