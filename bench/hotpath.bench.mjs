@@ -5,7 +5,9 @@
 // server, in the same run. Load: the C
 // closed-loop generator (wsload.c), WINDOW messages in flight per connection. `ws` is measured twice:
 // with bufferutil (a dependency of wsgate, so `ws` finds it here) and without (WS_NO_BUFFER_UTIL=1:
-// `ws` as installed alone, the baseline of issue 16's figures). Reported per case,
+// `ws` as installed alone, the baseline of issue 16's figures). A last row, `floor (C)`, is bench/floor-echo.c:
+// one thread, epoll, one write per read and nothing else, what the kernel and this load leave for any
+// server on this machine (its CPU and its latency spread). Reported per case,
 // medians of WSGATE_BENCH_RUNS interleaved rounds of WSGATE_HOTPATH_SECONDS each: echoes/s, round-trip
 // p50/p99, the server tree's CPU µs per echo (user + sys from /proc) and its write and read system
 // calls per echo (/proc/PID/io syscw/syscr: exact, and the figure a noisy box does not move).
@@ -20,7 +22,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
-import { buildWsload, measuredRun, median, spawnWsgate } from './server-load.mjs';
+import { buildWsload, measuredRun, median, spawnWsgate, startFloorEcho } from './server-load.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = resolve(dirname(self), '..');
@@ -94,6 +96,7 @@ async function main() {
   const gate = await startWsgate(withC);
   const ws = await startWs();
   const wsJsMask = await startWs(true);
+  const floor = await startFloorEcho();
   const beforeTree = process.env.WSGATE_HOTPATH_BEFORE;
   const before = beforeTree ? await startWsgate(withC, resolve(beforeTree)) : undefined;
   const targets = [
@@ -101,6 +104,7 @@ async function main() {
     ...(withC ? [{ name: 'wsgate C', server: gate, path: '/c' }] : []),
     { name: 'ws', server: ws, path: '/' },
     { name: 'ws JS mask', server: wsJsMask, path: '/' },
+    { name: 'floor (C)', server: floor, path: '/' },
     ...(before ? [{ name: 'before JS', server: before, path: '/echo' }, ...(withC ? [{ name: 'before C', server: before, path: '/c' }] : [])] : []),
     ...extraServers(),
   ];
@@ -120,10 +124,11 @@ async function main() {
       }
       const med = (name, key) => median(results.get(name).map((r) => r[key]));
       console.log(`\n${c.label}`);
-      console.log('  server        echoes/s   p50 µs   p99 µs   CPU µs/echo   vs ws   vs ws JS mask   writes/echo   reads/echo');
+      console.log('  server        echoes/s   p50 µs   p99 µs   p99/p50   CPU µs/echo   vs ws   vs ws JS mask   writes/echo   reads/echo');
       for (const t of targets) {
         console.log(
           `  ${t.name.padEnd(12)} ${fmt(med(t.name, 'rate'), 0).padStart(9)} ${fmt(med(t.name, 'p50Us'), 0).padStart(8)} ${fmt(med(t.name, 'p99Us'), 0).padStart(8)}` +
+            `   ${fmt(med(t.name, 'p99Us') / med(t.name, 'p50Us'), 1).padStart(7)}` +
             `   ${fmt(med(t.name, 'cpuUsPerEcho'), 2).padStart(11)}   ${fmt(med(t.name, 'cpuUsPerEcho') / med('ws', 'cpuUsPerEcho'), 2).padStart(5)}` +
             `   ${fmt(med(t.name, 'cpuUsPerEcho') / med('ws JS mask', 'cpuUsPerEcho'), 2).padStart(13)}` +
             `   ${fmt(med(t.name, 'writesPerEcho'), 3).padStart(11)}   ${fmt(med(t.name, 'readsPerEcho'), 3).padStart(10)}`,
@@ -135,6 +140,7 @@ async function main() {
     gate.stop();
     ws.stop();
     wsJsMask.stop();
+    floor.stop();
     before?.stop();
   }
 }

@@ -66,11 +66,32 @@ export function treeCost(rootPid) {
   return { cpuMs: treeCpuMs(rootPid), reads, writes };
 }
 
-/** Compiles wsload.c with the system cc; undefined when there is no C compiler. */
-export function buildWsload() {
-  const out = join(mkdtempSync(join(tmpdir(), 'wsgate-wsload-')), 'wsload');
-  const r = spawnSync('cc', ['-O2', '-o', out, join(here, 'wsload.c')], { encoding: 'utf8' });
+/** Compiles bench/NAME.c with the system cc; the program's path, or undefined when there is no C compiler. */
+function buildC(name) {
+  const out = join(mkdtempSync(join(tmpdir(), `wsgate-${name}-`)), name);
+  const r = spawnSync('cc', ['-O2', '-o', out, join(here, `${name}.c`)], { encoding: 'utf8' });
   return r.status === 0 ? out : undefined;
+}
+
+/** The C load generator (wsload.c). */
+export function buildWsload() {
+  return buildC('wsload');
+}
+
+/** The floor echo server (floor-echo.c): started on a free port, `{ pid, port, stop }`. */
+export function startFloorEcho() {
+  const program = buildC('floor-echo');
+  if (program === undefined) return Promise.reject(new Error('floor-echo needs a C compiler (cc)'));
+  const child = spawn(program, ['0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((ok, fail) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /^port (\d+)\n/.exec(out);
+      if (m) ok({ pid: child.pid, port: Number(m[1]), stop: () => child.kill('SIGKILL') });
+    });
+    child.once('exit', (code) => fail(new Error(`floor-echo exited with ${code}: ${out}`)));
+  });
 }
 
 /** One closed-loop run: `{ connections, window, size, text? }` on ws://127.0.0.1:PORT/PATH. */
