@@ -91,7 +91,7 @@ async function loadEndpoints(config: GatewayConfig, gateway: Gateway, log: Logge
   try {
     for (const endpoint of config.endpoints) {
       const location = locationName(endpoint);
-      const info = { location, handlerPath: endpoint.handler.path, log: log.child({ location }) };
+      const info = { location, handlerPath: endpoint.handler.path, log: log.child({ location }), settings: endpoint.settings };
       const handler = await loadHandler(endpoint.handler, config.serverRoot, gateway, info);
       endpoints.set(endpoint, { config: endpoint, info, handler, active: 0 });
     }
