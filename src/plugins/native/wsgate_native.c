@@ -793,11 +793,18 @@ WSG_API void wsg_conn_closing(wsg_conn *c) {
 }
 
 /* on_message for each message of a batch ([u32 type][u32 length][payload]..., host order), then one
- * drain: JS makes one call per socket read instead of one per message. */
+ * drain: JS makes one call per socket read instead of one per message. A connection that starts
+ * closing meanwhile (the plugin's close, its queue over the cap) hears none of the batch's later
+ * messages, as one message at a time it would not: a plugin bursting on each of a thousand queued
+ * commands would otherwise make millions of refused sends in this one call, on the JS thread. */
 WSG_API int64_t wsg_conn_messages(wsg_conn *c, unsigned char *batch, size_t size, unsigned char *out, size_t cap) {
   size_t at = 0;
   in_message_begin(c, out, cap);
   while (at + 8 <= size) {
+    pthread_mutex_lock(&g_lock);
+    int open = c->state == CONN_CONNECTING || c->state == CONN_OPEN;
+    pthread_mutex_unlock(&g_lock);
+    if (!open) break;
     uint32_t type, length;
     memcpy(&type, batch + at, 4);
     memcpy(&length, batch + at + 4, 4);
