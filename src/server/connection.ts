@@ -67,6 +67,17 @@ const EMPTY = Buffer.alloc(0);
  *  send queue, which joins them). */
 const READ_REPLY_BYTES = 64 * 1024;
 const READ_REPLY_FRAMES = 256;
+
+// Frames written outside a read (a C plugin's records handed over by the pump, a handler's sends
+// from a timer, pushes) are held the same way until the code that writes them has run to its end:
+// the first such write corks the socket, and one process.nextTick releases every socket held meanwhile.
+// 1,700 records for one connection then leave in a few writev calls instead of 1,700 write calls;
+// a lone frame is not delayed (the tick runs before the event loop goes on).
+const heldUntilTick: WsConnection[] = [];
+
+function releaseHeldSockets(): void {
+  for (const conn of heldUntilTick.splice(0)) conn.releaseHeld();
+}
 const NO_HEADERS: ReadonlyArray<[string, string]> = [];
 
 // Socket listeners are shared functions that find their connection on the socket, rather than
@@ -163,6 +174,8 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   private readStartLength = -1;
   /** Frames handed to the socket during the read being handled. */
   private readFrames = 0;
+  /** The socket is corked until this tick's end (heldUntilTick). */
+  private heldForTick = false;
   // For the connection log's closing line: bytes on the wire and whole messages, each way
   // (plain counters: nothing per message beyond an increment).
   private bytesIn = 0;
@@ -525,6 +538,11 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
       return;
     }
     this.readFrames++;
+    if (this.readStartLength < 0 && !this.heldForTick) {
+      socket.cork();
+      this.heldForTick = true;
+      if (heldUntilTick.push(this) === 1) process.nextTick(releaseHeldSockets);
+    }
     if (chunks.length === 1) {
       socket.write(first);
       this.bytesOut += first.length;
@@ -536,6 +554,12 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
       }
       socket.uncork();
     }
+  }
+
+  /** The tick that wrote outside a read is over: what it held goes to the socket together. */
+  releaseHeld(): void {
+    this.heldForTick = false;
+    this.socket?.uncork();
   }
 
   /** The socket holds enough: what the kernel has not taken (the socket's own bytes, not Node's

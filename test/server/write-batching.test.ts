@@ -74,6 +74,15 @@ describe('write batching', () => {
       expect(body).toEqual(Buffer.concat(texts.map((t) => Buffer.from([0x81, 3, ...Buffer.from(t)]))));
     });
 
+    it(`${name}: 2,000 echoes of one burst (several reads, more than the plugin's slab holds) leave in a few writes, in order`, async () => {
+      // Replies handed over after the read that brought their messages (the C plugin's queue, drained
+      // in the pump's later slices) are held until the tick's end too: before that, one write each.
+      const frames = Array.from({ length: 2000 }, (_, i) => clientFrame(0x2, String(i).padStart(32, '.')));
+      const { writes, body } = await writesFor(path, frames, 32);
+      expect(writes).toBeLessThanOrEqual(40);
+      expect(body).toEqual(Buffer.concat(Array.from({ length: 2000 }, (_, i) => Buffer.from([0x82, 32, ...Buffer.from(String(i).padStart(32, '.'))]))));
+    });
+
     it(`${name}: a lone message's echo is written at once, alone`, async () => {
       const { writes, body } = await writesFor(path, [clientFrame(0x2, 'abcd')], 4);
       expect(writes).toBe(1);
