@@ -46,6 +46,10 @@ export interface Connection<S = unknown> {
   pong(data?: MessageData): boolean;
   /** Start the close handshake. No code → empty close payload (the peer sees 1005). */
   close(code?: number, reason?: string): void;
+  /** Stop reading this client's frames until resume() (flow control, as `ws`'s pause()): what was
+   *  already read is still delivered; what the client sends meanwhile waits in TCP. */
+  pause(): void;
+  resume(): void;
   join(group: string): void;
   leave(group: string): void;
 }

@@ -75,6 +75,14 @@ const READ_REPLY_FRAMES = 256;
 // a lone frame is not delayed (the tick runs before the event loop goes on).
 const heldUntilTick: WsConnection[] = [];
 
+/** Who may hold a connection's reading: both must let go before it reads again. */
+const enum InputHold {
+  /** Inflated messages wait to be delivered (InflatingSink). */
+  Inflate = 1,
+  /** The handler's pause(). */
+  Handler = 2,
+}
+
 function releaseHeldSockets(): void {
   for (const conn of heldUntilTick.splice(0)) conn.releaseHeld();
 }
@@ -176,6 +184,8 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   private readFrames = 0;
   /** The socket is corked until this tick's end (heldUntilTick). */
   private heldForTick = false;
+  /** Who holds reading (InputHold bits); 0: the socket reads. */
+  private inputHeldBy = 0;
   // For the connection log's closing line: bytes on the wire and whole messages, each way
   // (plain counters: nothing per message beyond an increment).
   private bytesIn = 0;
@@ -323,11 +333,28 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
 
   /** InflatingSink: hold the socket while inflated messages wait to be delivered. */
   pauseInput(): void {
+    this.inputHeldBy |= InputHold.Inflate;
     this.socket?.pause();
   }
 
   resumeInput(): void {
-    if (this.socket !== undefined && !this.socket.destroyed) this.socket.resume();
+    this.releaseInput(InputHold.Inflate);
+  }
+
+  /** The handler's flow control (a native plugin's messages waiting for their turn, too). */
+  pause(): void {
+    this.inputHeldBy |= InputHold.Handler;
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    this.releaseInput(InputHold.Handler);
+  }
+
+  /** Reading goes on once neither the handler nor the inflater holds it. */
+  private releaseInput(hold: InputHold): void {
+    this.inputHeldBy &= ~hold;
+    if (this.inputHeldBy === 0 && this.socket !== undefined && !this.socket.destroyed) this.socket.resume();
   }
 
   receive(chunk: Buffer): void {

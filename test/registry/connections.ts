@@ -82,6 +82,8 @@ export class RecordingConnection implements LiveConnection {
     this.isOpen = false;
     this.closedWith = { code, reason };
   }
+  pause(): void {}
+  resume(): void {}
 
   join(group: string): void {
     this.groups.add(group);
