@@ -171,8 +171,8 @@ export interface EndpointInfo {
   /** The handler module path and export. */
   handlerPath: string;
   log: Logger;
-  /** The endpoint's settings, when the gateway passes them (the native adapter reads sendQueueLimit). */
-  settings?: EndpointSettings;
+  /** The endpoint's settings (the native adapter caps its plugin's queue at sendQueueLimit). */
+  settings: EndpointSettings;
 }
 
 /** What a handler module exports (default export, or the export named by `WebSocketHandler path.js NAME`):

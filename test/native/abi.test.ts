@@ -7,9 +7,10 @@ import { pino } from 'pino';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { WsgateError } from '../../src/errors.js';
 import { loadNativeHandler, validateNativePlugin } from '../../src/plugins/native/index.js';
+import { defaultSettings } from '../server/config-fixture.js';
 import { buildNative, compileFixture, examplePlugin, nativeSpec, repoRoot } from './helpers.js';
 
-const endpoint = { location: '/x', handlerPath: 'x.so', log: pino({ level: 'silent' }) };
+const endpoint = { location: '/x', handlerPath: 'x.so', log: pino({ level: 'silent' }), settings: defaultSettings };
 let bad: string;
 
 beforeAll(() => {

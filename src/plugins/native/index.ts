@@ -11,8 +11,6 @@ import { NATIVE_RUNTIME_KEY } from './queue-depth.js';
 
 type NativeSpec = Extract<HandlerSpec, { kind: 'native' }>;
 
-/** Queue cap for a plugin's not-yet-drained sends when the endpoint does not say (16 MiB). */
-export const DEFAULT_PLUGIN_QUEUE_BYTES = 16 * 1024 * 1024;
 
 interface Runtime {
   pump: Pump;
@@ -49,7 +47,7 @@ export async function loadNativeHandler(spec: NativeSpec, endpoint: EndpointInfo
     lib,
     pump: rt.pump,
     plugin: loaded.handle,
-    queueCap: endpoint.settings?.sendQueueLimit ?? DEFAULT_PLUGIN_QUEUE_BYTES,
+    queueCap: endpoint.settings.sendQueueLimit,
     log: endpoint.log,
     name: `${spec.path} ${spec.init}`,
   });
