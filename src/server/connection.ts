@@ -61,18 +61,18 @@ export interface ConnectionInit {
 }
 
 const EMPTY = Buffer.alloc(0);
-/** While a read is handled, its replies are held (corked) and go to the socket up to this many bytes
- *  (a socket read is at most 64 KiB, and an echo's replies as much), beyond the usual high-water mark,
- *  and up to this many frames (each is a write request of its own in the socket; more wait in the
- *  send queue, which joins them). */
-const READ_REPLY_BYTES = 64 * 1024;
-const READ_REPLY_FRAMES = 256;
-
-// Frames written outside a read (a C plugin's records handed over by the pump, a handler's sends
-// from a timer, pushes) are held the same way until the code that writes them has run to its end:
-// the first such write corks the socket, and one process.nextTick releases every socket held meanwhile.
-// 1,700 records for one connection then leave in a few writev calls instead of 1,700 write calls;
-// a lone frame is not delayed (the tick runs before the event loop goes on).
+// Writes are held (the socket corked) while the code that makes them runs, and leave together in
+// one writev: during a read's handling (a JS handler's replies, a C plugin's batch), and, for frames
+// written outside a read (a C plugin's records the pump hands over after their read, a handler's
+// sends from a timer, pushes), until the tick's end: one process.nextTick releases every socket held
+// meanwhile. 1,700 replies then leave in a few writev calls instead of 1,700 writes; a lone frame is
+// not delayed (the read's handling ends, or the tick runs, before the event loop goes on).
+/** While holding, frames go to the socket up to this many bytes beyond what it held before (a
+ *  socket read is at most 64 KiB, and an echo's replies as much), past the usual high-water mark, and
+ *  up to this many frames (each is a write request of its own in the socket); more wait in the send
+ *  queue, which joins them. */
+const HELD_BYTES = 64 * 1024;
+const HELD_FRAMES = 256;
 const heldUntilTick: WsConnection[] = [];
 
 /** Who may hold a connection's reading: both must let go before it reads again. */
@@ -84,7 +84,7 @@ const enum InputHold {
 }
 
 function releaseHeldSockets(): void {
-  for (const conn of heldUntilTick.splice(0)) conn.releaseHeld();
+  for (const conn of heldUntilTick.splice(0)) conn.releaseWrites();
 }
 const NO_HEADERS: ReadonlyArray<[string, string]> = [];
 
@@ -178,12 +178,11 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   private endAfterQueue = false;
   /** In the output scheduler's line (broadcast frames wait in `queue` for their slice). */
   outputScheduled = false;
-  /** socket.writableLength when the read being handled began; -1 outside a read. */
-  private readStartLength = -1;
-  /** Frames handed to the socket during the read being handled. */
-  private readFrames = 0;
-  /** The socket is corked until this tick's end (heldUntilTick). */
-  private heldForTick = false;
+  /** socket.writableLength when the socket began holding writes (a read's handling, or the rest
+   *  of a tick); -1: not holding. */
+  private holdStartLength = -1;
+  /** Frames handed to the socket while holding. */
+  private heldFrames = 0;
   /** Who holds reading (InputHold bits); 0: the socket reads. */
   private inputHeldBy = 0;
   // For the connection log's closing line: bytes on the wire and whole messages, each way
@@ -341,7 +340,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.releaseInput(InputHold.Inflate);
   }
 
-  /** The handler's flow control (a native plugin's messages waiting for their turn, too). */
+  /** The handler's flow control (conn.pause()/resume()). */
   pause(): void {
     this.inputHeldBy |= InputHold.Handler;
     this.socket?.pause();
@@ -361,15 +360,11 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.heardSinceVisit = true;
     this.bytesIn += chunk.length;
     const handler = this.handler;
-    // The replies made while this read is handled (a JS handler's sends, a C plugin's batch) leave
-    // in one write: the socket holds them until the read is done, then writes them together (one
-    // writev, no copy). A lone reply is not delayed: the uncork is at the end of this same call.
+    // The replies made while this read is handled leave together once it is (see HELD_BYTES);
+    // when the socket already holds this tick's writes, the tick's release covers them.
     const socket = this.socket;
-    if (socket !== undefined) {
-      socket.cork();
-      this.readStartLength = socket.writableLength;
-      this.readFrames = 0;
-    }
+    const holds = socket !== undefined && this.holdStartLength < 0;
+    if (holds) this.holdWrites(socket);
     if (handler.onReadStart !== undefined) this.callReadHook(handler.onReadStart);
     try {
       (this.decoder ??= this.createDecoder()).push(chunk);
@@ -379,10 +374,22 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
       this.fail(1011, 'internal error');
     }
     if (handler.onReadEnd !== undefined) this.callReadHook(handler.onReadEnd);
-    this.readStartLength = -1;
+    if (holds) this.releaseWrites();
+  }
+
+  private holdWrites(socket: Socket): void {
+    socket.cork();
+    this.holdStartLength = socket.writableLength;
+    this.heldFrames = 0;
+  }
+
+  /** The read's handling or the tick is over: what the socket held goes out together. */
+  releaseWrites(): void {
+    this.holdStartLength = -1;
+    const socket = this.socket;
     if (socket === undefined) return;
     socket.uncork();
-    // Frames queued only because the read's share was used up: no write said "full", so no 'drain' will come for them.
+    // Frames queued only because the held share was used up: no write said "full", so no 'drain' will come for them.
     if ((this.queue?.length ?? 0) > 0 && !socket.writableNeedDrain) this.socketDrained();
   }
 
@@ -564,12 +571,11 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
       for (const chunk of chunks) this.bytesOut += chunk.length;
       return;
     }
-    this.readFrames++;
-    if (this.readStartLength < 0 && !this.heldForTick) {
-      socket.cork();
-      this.heldForTick = true;
+    if (this.holdStartLength < 0) {
+      this.holdWrites(socket);
       if (heldUntilTick.push(this) === 1) process.nextTick(releaseHeldSockets);
     }
+    this.heldFrames++;
     if (chunks.length === 1) {
       socket.write(first);
       this.bytesOut += first.length;
@@ -583,22 +589,16 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     }
   }
 
-  /** The tick that wrote outside a read is over: what it held goes to the socket together. */
-  releaseHeld(): void {
-    this.heldForTick = false;
-    this.socket?.uncork();
-  }
-
   /** The socket holds enough: what the kernel has not taken (the socket's own bytes, not Node's
    *  needDrain flag, which stays up after a write the kernel took at once until the next tick) is at
-   *  the high-water mark; during a read, the replies held for it may add READ_REPLY_BYTES (and
-   *  READ_REPLY_FRAMES frames). A socket reported full on bytes has had a write() return false, so
-   *  'drain' follows; receive() flushes what the frame count alone held back. */
+   *  the high-water mark; while holding, the frames held may add HELD_BYTES (and HELD_FRAMES
+   *  frames). A socket reported full on bytes has had a write() return false, so 'drain' follows;
+   *  releaseWrites() flushes what the frame count alone held back. */
   private socketFull(socket: Socket): boolean {
-    const start = this.readStartLength;
+    const start = this.holdStartLength;
     const held = socket.writableLength;
     if (start < 0) return held >= socket.writableHighWaterMark;
-    return start >= socket.writableHighWaterMark || held - start >= READ_REPLY_BYTES || this.readFrames >= READ_REPLY_FRAMES;
+    return start >= socket.writableHighWaterMark || held - start >= HELD_BYTES || this.heldFrames >= HELD_FRAMES;
   }
 
   private isDataFrame(first: Buffer): boolean {
