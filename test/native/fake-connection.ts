@@ -49,14 +49,6 @@ export class FakeConnection {
     this.calls.push({ kind: 'close', code, reason });
     this.open = false;
   }
-  /** pause() minus resume() calls: > 0 while reading is held. */
-  paused = 0;
-  pause(): void {
-    this.paused++;
-  }
-  resume(): void {
-    this.paused--;
-  }
   setHeader(name: string, value: string): void {
     this.responseHeaders.set(name, value);
   }

@@ -100,6 +100,9 @@ typedef struct wsg_conn {
   void *fake_request; /* the stand-in's malloc'd block, when that is what request() returns */
 } wsg_conn;
 
+/* The plugin's sends are taken (not refused with 0): before the close starts. Caller holds g_lock. */
+static int takes_sends_locked(const wsg_conn *c) { return c->state == CONN_CONNECTING || c->state == CONN_OPEN; }
+
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static wsg_conn *g_ready_head, *g_ready_tail;
 static wsg_conn *g_done_head, *g_done_tail;
@@ -464,9 +467,9 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
      * space is reserved under the lock and filled after it: only this thread writes or reads it
      * until the call returns. */
     pthread_mutex_lock(&g_lock);
-    int direct = !c->head && (c->state == CONN_CONNECTING || c->state == CONN_OPEN) &&
+    int direct = !c->head && takes_sends_locked(c) &&
                  (tl_direct_cost == 0 || tl_direct_cost + ITEM_COST(payload) <= c->queue_cap);
-    int refused = !direct && c->state != CONN_CONNECTING && c->state != CONN_OPEN;
+    int refused = !direct && !takes_sends_locked(c);
     size_t at = tl_used;
     if (direct) {
       tl_used += WSG_RECORD_HEADER + record;
@@ -495,7 +498,7 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
 
   size_t result = size;
   pthread_mutex_lock(&g_lock);
-  if (c->state != CONN_CONNECTING && c->state != CONN_OPEN) {
+  if (!takes_sends_locked(c)) {
     pthread_mutex_unlock(&g_lock);
     free(it);
     return 0;
@@ -788,7 +791,7 @@ static int64_t in_message_end(wsg_conn *c, unsigned char *out, size_t cap) {
  * is already queued still goes out. */
 WSG_API void wsg_conn_closing(wsg_conn *c) {
   pthread_mutex_lock(&g_lock);
-  if (c->state == CONN_CONNECTING || c->state == CONN_OPEN) c->state = CONN_CLOSING;
+  if (takes_sends_locked(c)) c->state = CONN_CLOSING;
   pthread_mutex_unlock(&g_lock);
 }
 
@@ -802,7 +805,7 @@ WSG_API int64_t wsg_conn_messages(wsg_conn *c, unsigned char *batch, size_t size
   in_message_begin(c, out, cap);
   while (at + 8 <= size) {
     pthread_mutex_lock(&g_lock);
-    int open = c->state == CONN_CONNECTING || c->state == CONN_OPEN;
+    int open = takes_sends_locked(c);
     pthread_mutex_unlock(&g_lock);
     if (!open) break;
     uint32_t type, length;
