@@ -7,6 +7,11 @@
 //    (test/fixtures/plugins/ticker.c, which embeds CLOCK_MONOTONIC = node's hrtime clock); delay
 //    from the thread's send() to the client's 'message', p50/p99/max. Baseline: a `ws` server with a
 //    50 ms timer per connection, delay from its ws.send() call.
+//  - thread sends: 4 connections each ask test/fixtures/plugins/probe.c for "stream:N:SIZE:RATE" (a
+//    plugin thread sends N binaries at RATE a second, a rate both servers keep up with); server CPU
+//    (user + sys, all its threads) per message delivered. Baseline: a `ws` server sending the same
+//    from a 1 ms timer, each message copied into a buffer of its own (as a plugin's send is).
+// WSGATE_NATIVE_BENCH_CASES=echo,threads,ticks (the default: all) picks sections.
 // Medians of WSGATE_BENCH_RUNS runs (default 5), each after an untimed warm-up on the same connections; WSGATE_NATIVE_BENCH_SECONDS (default 5) of ticks.
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -15,7 +20,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
 import { withRaisedFileLimit } from './file-limit.mjs';
-import { buildBurst, openRaw, runBurst } from './raw-pipeline.mjs';
+import { buildBurst, maskedText, openRaw, runBurst, serverFrameLength } from './raw-pipeline.mjs';
+import { mainThreadCpuMs, treeCpuMs } from './server-load.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = resolve(dirname(self), '..');
@@ -29,15 +35,24 @@ const SIZES = [
   { label: '16 KiB', bytes: 16 * 1024, sequential: 2000, pipelined: 200 },
 ];
 const CASE_TIMEOUT_MS = 60_000;
+const CASES = new Set((process.env.WSGATE_NATIVE_BENCH_CASES ?? 'echo,threads,ticks').split(','));
+const STREAM_CONNECTIONS = 4;
+/** Each connection's stream: `count` messages at `perSecond` (2 s). */
+const STREAMS = [
+  { label: '32 B', bytes: 32, count: 50_000, perSecond: 25_000 },
+  { label: '16 KiB', bytes: 16 * 1024, count: 10_000, perSecond: 5_000 },
+];
+/** What the probe's thread sends after a stream. */
+const STREAM_END = 'streamed';
 
 const role = process.argv[2];
-if (role === '--server') await serve(process.argv[3], process.argv[4]);
+if (role === '--server') await serve(process.argv[3], process.argv[4], process.argv[5]);
 else if (withRaisedFileLimit(self, 'WSGATE_NATIVE_BENCH_NOFILE')) await main();
 
 
 // ---------------------------------------------------------------- server children
 
-async function serve(kind, tickerSo) {
+async function serve(kind, tickerSo, probeSo) {
   let port;
   if (kind === 'wsgate') {
     const { startGateway } = await import(pathToFileURL(resolve(root, 'dist/server/gateway.js')).href);
@@ -57,6 +72,7 @@ async function serve(kind, tickerSo) {
         endpoint('/c', { kind: 'native', path: resolve(root, 'build/plugins/echo.so'), init: 'echo_init' }),
         endpoint('/js', { kind: 'js', path: resolve(root, 'handlers/echo.mjs'), exportName: undefined }),
         endpoint('/ticker', { kind: 'native', path: tickerSo, init: 'ticker_init' }),
+        endpoint('/probe', { kind: 'native', path: probeSo, init: 'probe_init' }),
       ],
     }, { log: pino({ level: 'silent' }) });
     port = running.addresses[0].port;
@@ -67,6 +83,22 @@ async function serve(kind, tickerSo) {
         let seq = 0;
         const timer = setInterval(() => ws.send(`t${seq++}:${process.hrtime.bigint()}`), TICK_MS);
         ws.on('close', () => clearInterval(timer));
+      } else if (req.url === '/probe') {
+        // probe.c's "stream:N:SIZE:RATE" from a 1 ms timer (the messages due at each call), each
+        // message in memory of its own, as a plugin's send is copied out of the plugin's buffer.
+        ws.on('message', (data) => {
+          const [, count, bytes, perSecond] = data.toString().split(':').map(Number);
+          const payload = Buffer.alloc(bytes, 0x62);
+          const started = performance.now();
+          let sent = 0;
+          const due = () => {
+            const end = Math.min(count, Math.ceil(((performance.now() - started) * perSecond) / 1000));
+            for (; sent < end; sent++) ws.send(Buffer.from(payload), { binary: true });
+            if (sent < count) setTimeout(due, 1);
+            else ws.send(STREAM_END);
+          };
+          due();
+        });
       } else {
         ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
       }
@@ -77,9 +109,9 @@ async function serve(kind, tickerSo) {
   process.send({ port });
 }
 
-function startServer(kind, tickerSo) {
+function startServer(kind, tickerSo, probeSo) {
   return new Promise((ok, fail) => {
-    const child = fork(self, ['--server', kind, tickerSo], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(self, ['--server', kind, tickerSo, probeSo], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.once('message', ({ port }) => ok({ child, base: `ws://127.0.0.1:${port}` }));
     child.once('exit', (code) => fail(new Error(`${kind} server exited with ${code}`)));
   });
@@ -134,6 +166,38 @@ async function pipelined(url, size) {
   return (PIPELINE_CONNECTIONS * size.pipelined) / seconds;
 }
 
+/** STREAM_CONNECTIONS raw connections each ask for a stream; the server's CPU per message delivered. */
+async function threadStream(url, child, stream) {
+  const sockets = await Promise.all(Array.from({ length: STREAM_CONNECTIONS }, () => openRaw(url)));
+  const ask = maskedText(`stream:${stream.count}:${stream.bytes}:${stream.perSecond}`);
+  const expected = stream.count * serverFrameLength(stream.bytes) + serverFrameLength(STREAM_END.length);
+  const run = () => bounded(new Promise((done) => {
+    let waiting = sockets.length;
+    for (const socket of sockets) {
+      let left = expected;
+      const onData = (chunk) => {
+        left -= chunk.length;
+        if (left > 0) return;
+        socket.off('data', onData);
+        if (--waiting === 0) done();
+      };
+      socket.on('data', onData);
+      socket.write(ask);
+    }
+  }), 'thread stream');
+  await run();
+  const cpuBefore = treeCpuMs(child.pid);
+  const loopBefore = mainThreadCpuMs(child.pid);
+  const started = process.hrtime.bigint();
+  await run();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuMs = treeCpuMs(child.pid) - cpuBefore;
+  const loopMs = mainThreadCpuMs(child.pid) - loopBefore;
+  for (const socket of sockets) socket.destroy();
+  const messages = STREAM_CONNECTIONS * stream.count;
+  return { rate: messages / seconds, cpuUs: (cpuMs * 1000) / messages, loopUs: (loopMs * 1000) / messages };
+}
+
 /** Opens TICK_CONNECTIONS ticker clients, records send→receive delays after a 1 s settle time. */
 async function tickDelays(url) {
   const clients = [];
@@ -176,10 +240,10 @@ function table(header, rows) {
   for (const r of rows) console.log(line(r));
 }
 
-function compileTicker() {
-  const out = join(mkdtempSync(join(tmpdir(), 'wsgate-native-bench-')), 'ticker.so');
-  const r = spawnSync('cc', ['-shared', '-fPIC', '-O2', '-pthread', `-I${join(root, 'handlers/include')}`, '-o', out, join(root, 'test/fixtures/plugins/ticker.c')], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`cc ticker.c failed: ${r.stderr}`);
+function compileFixture(name) {
+  const out = join(mkdtempSync(join(tmpdir(), 'wsgate-native-bench-')), `${name}.so`);
+  const r = spawnSync('cc', ['-shared', '-fPIC', '-O2', '-pthread', `-I${join(root, 'handlers/include')}`, '-o', out, join(root, `test/fixtures/plugins/${name}.c`)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cc ${name}.c failed: ${r.stderr}`);
   return out;
 }
 
@@ -189,39 +253,67 @@ async function main() {
     console.log('native helper not built (no C compiler?): skipping the native benchmark');
     return;
   }
-  const ticker = compileTicker();
-  const wsgate = await startServer('wsgate', ticker);
-  const ws = await startServer('ws', ticker);
+  const ticker = compileFixture('ticker');
+  const probe = compileFixture('probe');
+  const wsgate = await startServer('wsgate', ticker, probe);
+  const ws = await startServer('ws', ticker, probe);
   try {
-    console.log(`echo round trips (median of ${RUNS}; C/JS goal >= 0.90)`);
-    const rows = [];
-    for (const size of SIZES) {
-      for (const [mode, run] of [['sequential, 1 conn', sequential], [`pipelined, ${PIPELINE_CONNECTIONS} conns`, pipelined]]) {
-        const results = { c: [], js: [], ws: [] };
-        for (let i = 0; i < RUNS; i++) {
-          results.c.push(await run(`${wsgate.base}/c`, size));
-          results.js.push(await run(`${wsgate.base}/js`, size));
-          results.ws.push(await run(`${ws.base}/echo`, size));
-        }
-        const c = median(results.c);
-        const js = median(results.js);
-        const base = median(results.ws);
-        rows.push([`${size.label} ${mode}`, rate(c), rate(js), rate(base), (c / js).toFixed(2), (c / base).toFixed(2)]);
-      }
-    }
-    table(['case', 'C plugin', 'JS handler', 'ws', 'C/JS', 'C/ws'], rows);
-
-    console.log(`\nticks every ${TICK_MS} ms on ${TICK_CONNECTIONS} connections, ${TICK_SECONDS} s: delay send → client receive (ms)`);
-    const c = await tickDelays(`${wsgate.base}/ticker`);
-    const base = await tickDelays(`${ws.base}/ticker`);
-    const fmt = (n) => n.toFixed(2);
-    table(['server', 'samples', 'p50', 'p99', 'max'], [
-      ['wsgate C thread', String(c.count), fmt(c.p50), fmt(c.p99), fmt(c.max)],
-      ['ws timer', String(base.count), fmt(base.p50), fmt(base.p99), fmt(base.max)],
-    ]);
-    console.log(`p50 ratio ws/wsgate ${(base.p50 / c.p50).toFixed(2)}, p99 ratio ws/wsgate ${(base.p99 / c.p99).toFixed(2)} (> 1: wsgate faster)`);
+    if (CASES.has('echo')) await echoCases(wsgate, ws);
+    if (CASES.has('threads')) await threadCases(wsgate, ws);
+    if (CASES.has('ticks')) await tickCases(wsgate, ws);
   } finally {
     wsgate.child.kill();
     ws.child.kill();
   }
+}
+
+async function echoCases(wsgate, ws) {
+  console.log(`echo round trips (median of ${RUNS}; C/JS goal >= 0.90)`);
+  const rows = [];
+  for (const size of SIZES) {
+    for (const [mode, run] of [['sequential, 1 conn', sequential], [`pipelined, ${PIPELINE_CONNECTIONS} conns`, pipelined]]) {
+      const results = { c: [], js: [], ws: [] };
+      for (let i = 0; i < RUNS; i++) {
+        results.c.push(await run(`${wsgate.base}/c`, size));
+        results.js.push(await run(`${wsgate.base}/js`, size));
+        results.ws.push(await run(`${ws.base}/echo`, size));
+      }
+      const c = median(results.c);
+      const js = median(results.js);
+      const base = median(results.ws);
+      rows.push([`${size.label} ${mode}`, rate(c), rate(js), rate(base), (c / js).toFixed(2), (c / base).toFixed(2)]);
+    }
+  }
+  table(['case', 'C plugin', 'JS handler', 'ws', 'C/JS', 'C/ws'], rows);
+}
+
+async function threadCases(wsgate, ws) {
+  console.log(`\nthread sends: ${STREAM_CONNECTIONS} connections, each a paced stream from a plugin thread (median of ${RUNS}); server CPU µs per message`);
+  const streamRows = [];
+  for (const stream of STREAMS) {
+    const results = { c: [], ws: [] };
+    for (let i = 0; i < RUNS; i++) {
+      results.c.push(await threadStream(`${wsgate.base}/probe`, wsgate.child, stream));
+      results.ws.push(await threadStream(`${ws.base}/probe`, ws.child, stream));
+    }
+    const cpu = (xs) => median(xs.map((r) => r.cpuUs));
+    const loop = (xs) => median(xs.map((r) => r.loopUs));
+    const perSecond = (xs) => median(xs.map((r) => r.rate));
+    streamRows.push([`${stream.label}, ${rate(stream.perSecond)} each`, rate(perSecond(results.c)), cpu(results.c).toFixed(2), loop(results.c).toFixed(2),
+      rate(perSecond(results.ws)), cpu(results.ws).toFixed(2), loop(results.ws).toFixed(2), (cpu(results.c) / cpu(results.ws)).toFixed(2), (loop(results.c) / loop(results.ws)).toFixed(2)]);
+  }
+  table(['case', 'C thread', 'CPU µs', 'loop µs', 'ws', 'CPU µs', 'loop µs', 'CPU C/ws', 'loop C/ws'], streamRows);
+  console.log('CPU: the server process, all threads; loop: its main thread (the event loop), per message');
+}
+
+async function tickCases(wsgate, ws) {
+  console.log(`\nticks every ${TICK_MS} ms on ${TICK_CONNECTIONS} connections, ${TICK_SECONDS} s: delay send → client receive (ms)`);
+  const c = await tickDelays(`${wsgate.base}/ticker`);
+  const base = await tickDelays(`${ws.base}/ticker`);
+  const fmt = (n) => n.toFixed(2);
+  table(['server', 'samples', 'p50', 'p99', 'max'], [
+    ['wsgate C thread', String(c.count), fmt(c.p50), fmt(c.p99), fmt(c.max)],
+    ['ws timer', String(base.count), fmt(base.p50), fmt(base.p99), fmt(base.max)],
+  ]);
+  console.log(`p50 ratio ws/wsgate ${(base.p50 / c.p50).toFixed(2)}, p99 ratio ws/wsgate ${(base.p99 / c.p99).toFixed(2)} (> 1: wsgate faster)`);
 }

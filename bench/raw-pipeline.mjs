@@ -39,6 +39,24 @@ function serverHeaderLength(size) {
   return size < 126 ? 2 : size < 0x10000 ? 4 : 10;
 }
 
+/** Bytes of an unmasked frame (what a server sends) with a payload of `size`. */
+export function serverFrameLength(size) {
+  return serverHeaderLength(size) + size;
+}
+
+/** One masked text frame (short: < 126 bytes). */
+export function maskedText(text) {
+  const payload = Buffer.from(text);
+  if (payload.length >= 126) throw new Error('maskedText: 125 bytes at most');
+  const mask = randomBytes(4);
+  const frame = Buffer.alloc(6 + payload.length);
+  frame[0] = 0x81;
+  frame[1] = 0x80 | payload.length;
+  mask.copy(frame, 2);
+  for (let i = 0; i < payload.length; i++) frame[6 + i] = payload[i] ^ mask[i & 3];
+  return frame;
+}
+
 /** `count` masked binary frames of `size` bytes, back to back, and the bytes their echo takes. */
 export function buildBurst(size, count) {
   const header = serverHeaderLength(size) + 4;

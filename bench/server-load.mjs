@@ -34,14 +34,25 @@ function treePids(rootPid) {
   return pids;
 }
 
+/** user + sys ms of one /proc stat file (a process's, or one thread's under /proc/PID/task). */
+function statCpuMs(path) {
+  const fields = readFileSync(path, 'utf8');
+  const f = fields.slice(fields.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+
+/** user + sys ms of a process's main thread: its event loop, for Node (without GC helpers,
+ *  libuv's pool or a native plugin's own threads). */
+export function mainThreadCpuMs(pid) {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
 /** user + sys ms of pid and all its descendants. */
 export function treeCpuMs(rootPid) {
   let total = 0;
   for (const pid of treePids(rootPid)) {
     try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = fields.slice(fields.lastIndexOf(')') + 2).split(' ');
-      total += ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+      total += statCpuMs(`/proc/${pid}/stat`);
     } catch {
       // gone meanwhile
     }

@@ -271,6 +271,64 @@ describe('on_message and send', () => {
   });
 });
 
+describe('sends from plugin threads', () => {
+  /** The binaries a stream delivered, checked against what probe.c's stream thread sends. */
+  function checkStream(fake: FakeConnection, count: number, size: number): Buffer[] {
+    const binaries = fake.calls.flatMap((c) => (c.kind === 'send' && c.isBinary ? [c.data] : []));
+    expect(binaries.length).toBe(count);
+    binaries.forEach((data, n) => {
+      expect(data.length).toBe(size);
+      expect(data.readUInt32LE(0)).toBe(n);
+      expect(data[size - 1]).toBe((size - 1) & 255);
+    });
+    expect(fake.texts()).toEqual(['streamed']);
+    return binaries;
+  }
+
+  test('arrive in order, intact, and as views of the arena the helper wrote them into (one copy), never rewritten', async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    // 800 KiB back to back: more than one 256 KiB arena between two drains, so the sends also go
+    // through the queue and back (the order must survive both ways).
+    message(conn, 'stream:200:4096');
+    await until(() => fake.texts().length === 1, 5000, 'the stream');
+    const first = checkStream(fake, 200, 4096);
+    const arenaViews = first.filter((data) => data.buffer.byteLength === 256 * 1024);
+    expect(arenaViews.length).toBeGreaterThan(0);
+    const copies = first.map((data) => Buffer.from(data));
+    // Paced at 3 KiB/ms, which a 256 KiB arena holds for more than 80 ms of event-loop delay: it
+    // carries nearly all of them.
+    fake.calls.length = 0;
+    message(conn, 'stream:300:1024:3000');
+    await until(() => fake.texts().length === 1, 5000, 'the paced stream');
+    const paced = checkStream(fake, 300, 1024);
+    expect(paced.filter((data) => data.buffer.byteLength === 256 * 1024).length).toBeGreaterThan(150);
+    // The first stream's views still hold what was sent: arenas are not reused.
+    first.forEach((data, n) => expect(data.equals(copies[n]!)).toBe(true));
+    // Everything taken: the queue-depth gauge counts arena records until JS takes them.
+    const depth = new BigInt64Array(2);
+    lib.queueDepth(depth);
+    expect([...depth]).toEqual([0n, 0n]);
+    await disconnect(conn);
+  });
+
+  test("a plugin's on_message replies and its thread's sends on one connection each keep their order", async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    message(conn, 'stream:2000:64:100000');
+    for (let i = 0; i < 200; i++) {
+      message(conn, `echo-${i}`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await until(() => fake.texts().includes('streamed'), 5000, 'the stream');
+    const texts = fake.texts().filter((t) => t !== 'streamed');
+    expect(texts).toEqual(Array.from({ length: 200 }, (_, i) => `echo-${i}`));
+    const numbers = fake.calls.flatMap((c) => (c.kind === 'send' && c.isBinary ? [c.data.readUInt32LE(0)] : []));
+    expect(numbers).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    await disconnect(conn);
+  });
+});
+
 describe('on_disconnect and destroy', () => {
   test('disconnect resolves after on_disconnect ran and frees the C connection', async () => {
     const before = toNumber(lib.liveConnections());

@@ -40,6 +40,10 @@ export interface NativeLibrary {
   connMessage(conn: NativePointer, type: number, data: Buffer | null, size: number, out: Buffer, cap: number): number | bigint;
   connMessages(conn: NativePointer, batch: Buffer, size: number, out: Buffer, cap: number): number | bigint;
   drain(conn: NativePointer | null, out: Buffer, cap: number): number | bigint;
+  /** Where every drain reports the arena it took (kept by the helper: pass an array that lives as long). */
+  arenaReport(report: Uint32Array): void;
+  /** The arena after the current one (kept by the helper until the next drain switches to it). */
+  arenaNext(arena: Buffer, cap: number): void;
   connClosing(conn: NativePointer): void;
   connDisconnect(conn: NativePointer): number;
   connFree(conn: NativePointer): void;
@@ -91,6 +95,8 @@ function bind(path: string): NativeLibrary {
     connMessage: lib.func('int64_t wsg_conn_message(void *conn, int type, uint8_t *buf, size_t size, uint8_t *out, size_t cap)'),
     connMessages: lib.func('int64_t wsg_conn_messages(void *conn, uint8_t *batch, size_t size, uint8_t *out, size_t cap)'),
     drain: lib.func('int64_t wsg_drain(void *conn, uint8_t *out, size_t cap)'),
+    arenaReport: lib.func('void wsg_arena_report(uint32_t *report)'),
+    arenaNext: lib.func('void wsg_arena_next(uint8_t *arena, size_t cap)'),
     connClosing: lib.func('void wsg_conn_closing(void *conn)'),
     connDisconnect: lib.func('int wsg_conn_disconnect(void *conn)'),
     connFree: lib.func('void wsg_conn_free(void *conn)'),

@@ -14,7 +14,9 @@
 // Copies: the helper writes records into `slab`, a buffer handed out once (never reused), and the
 // payloads go to the connections as views of it, so a reply is copied once after the plugin's
 // send (straight from the plugin's buffer, for sends inside on_message). The slab's rest serves
-// the next drain; a new one is allocated when too little is left.
+// the next drain; a new one is allocated when too little is left. Sends from plugin threads go the
+// same way through the `arena`: the helper writes them there at once (one copy), and each drain
+// reports how much of it to take, before which part of the slab (`report`).
 import { Socket } from 'node:net';
 import { toNumber, type NativeLibrary, type NativePointer } from './ffi.js';
 import type { NativeQueueDepth } from './queue-depth.js';
@@ -31,6 +33,14 @@ const MAX_CONNECTION_ROUNDS = 8;
 const BATCH_HEADER = 8;
 /** wsg_drain adds this to its result when more is pending. */
 const MORE = 2 ** 40;
+/** The arena: sends from plugin threads are written here by the helper (see wsg_arena_next). */
+const ARENA_SIZE = 256 * 1024;
+/** An arena with less room than this gets its successor (the helper switches at the next drain). */
+const ARENA_MIN = 64 * 1024;
+/** The helper's report after each drain: arena bytes taken, slab bytes before them, switched. */
+const REPORT_TAKEN = 0;
+const REPORT_SPLIT = 1;
+const REPORT_SWITCHED = 2;
 /** Milliseconds per event-loop turn spent handing plugin output to connections. */
 const TURN_BUDGET_MS = 2;
 /** A backlog beyond this many bytes is handed over regardless of the budget: memory stays bounded
@@ -48,9 +58,13 @@ interface Pending {
 
 export class Pump {
   private readonly targets = new Map<number, RecordTarget>();
-  /** The message of the on_message call whose records are being taken (for their InputSlice records). */
-  private input: Buffer | undefined;
   private readonly depth = new BigInt64Array(2);
+  /** Written by the helper at every drain (it keeps a pointer: this array lives as long as the pump). */
+  private readonly report = new Uint32Array(3);
+  /** Where the helper writes plugin threads' sends; starts where the helper's arena starts. */
+  private arena: Buffer = Buffer.alloc(0);
+  /** Given to the helper as the next arena, not switched to yet. */
+  private arenaNext: Buffer | undefined;
   private nextToken = 1;
   /** Where the helper writes records: views of it are handed on, so it only ever shrinks from the front. */
   private slab = Buffer.allocUnsafe(SLAB_SIZE);
@@ -85,6 +99,8 @@ export class Pump {
     private readonly lib: NativeLibrary,
     wakeFd: number,
   ) {
+    lib.arenaReport(this.report);
+    this.giveArena();
     if (wakeFd >= 0) {
       const watcher = new Socket({ fd: wakeFd, readable: true, writable: false });
       watcher.on('data', () => this.drainAll());
@@ -138,13 +154,7 @@ export class Pump {
     // 1,500 → 1,070 µs of CPU each without it).
     const out = this.outBuffer(Math.min(data.length, SLAB_SIZE) + RECORD_HEADER_SIZE);
     const result = toNumber(this.lib.connMessage(conn, type, data.length ? data : null, data.length, out, out.length));
-    if (result === 0) return;
-    this.input = data;
-    try {
-      this.consumeFor(result, conn, urgent);
-    } finally {
-      this.input = undefined;
-    }
+    if (this.collect(out, result, data)) this.consumeFor(result, conn, urgent);
   }
 
   /** on_message for each of several messages in one C call, then the connection's queue. */
@@ -161,7 +171,7 @@ export class Pump {
     }
     const slab = this.outBuffer(size + (RECORD_HEADER_SIZE - BATCH_HEADER) * batch.length);
     const result = toNumber(this.lib.connMessages(conn, out, size, slab, slab.length));
-    if (result !== 0) this.consumeFor(result, conn, urgent);
+    if (this.collect(slab, result)) this.consumeFor(result, conn, urgent);
   }
 
   /** Releases one connection (its early sends may go out now) and drains its queue. `urgent`: the
@@ -176,7 +186,7 @@ export class Pump {
       if (urgent) this.handOver();
       const out = this.outBuffer(0);
       const result = toNumber(this.lib.drain(conn, out, out.length));
-      if (result !== 0) this.consume(result, conn, MAX_CONNECTION_ROUNDS);
+      if (this.collect(out, result)) this.consume(result, conn, MAX_CONNECTION_ROUNDS);
     } finally {
       if (urgent) this.urgent--;
     }
@@ -191,7 +201,7 @@ export class Pump {
       if (!this.handOver()) return;
       const out = this.outBuffer(0);
       const result = toNumber(this.lib.drain(null, out, out.length));
-      this.helperPending = result !== 0 && this.consume(result, null, MAX_BATCHES_PER_TURN);
+      this.helperPending = this.collect(out, result) && this.consume(result, null, MAX_BATCHES_PER_TURN);
     } finally {
       if (urgent) this.urgent--;
     }
@@ -216,39 +226,62 @@ export class Pump {
 
   /** Hands drain results over until nothing is pending, `rounds` calls were made or the turn's
    *  budget ran out; true when work was left (a connection's left-overs also reach drainAll through
-   *  the helper's ready list). `first` is the result of a call that wrote into the slab. */
+   *  the helper's ready list). `first` is the result of a call whose records collect() took. */
   private consume(first: number, conn: NativePointer | null, rounds: number): boolean {
     let result = first;
     for (let round = 1; ; round++) {
-      let more: boolean;
       if (result < 0) {
         // A record larger than the slab's room: drained alone into a buffer of its own.
         const own = Buffer.allocUnsafe(-result);
         result = toNumber(this.lib.drain(conn, own, own.length));
-        more = result >= MORE;
-        const used = more ? result - MORE : result;
-        if (used > 0) this.take(own.subarray(0, used));
-      } else {
-        more = result >= MORE;
-        const used = more ? result - MORE : result;
-        // Taken before handing over: a receiver may come back here and drain into the slab.
-        if (used > 0) {
-          this.take(this.slab.subarray(0, used));
-          this.slab = this.slab.subarray(used);
-        }
+        this.collect(own, result);
       }
+      const more = result >= MORE;
       if (!this.handOver()) return more;
       if (!more) return false;
       if (round >= rounds) return true;
       const out = this.outBuffer(0);
       result = toNumber(this.lib.drain(conn, out, out.length));
-      if (result === 0) return false;
+      this.collect(out, result);
     }
   }
 
+  /** Takes what a call into the helper produced, right after it: the records it wrote into `out`
+   *  (the slab, or a buffer of its own) and the arena's records it reports, in the helper's order.
+   *  Taken before handing over: a receiver may come back here and drain into the slab. `input`: the
+   *  message of that on_message call (its InputSlice records are views of it). True when anything
+   *  is pending (records taken, or more in the helper). */
+  private collect(out: Buffer, result: number, input?: Buffer): boolean {
+    const used = result <= 0 ? 0 : result >= MORE ? result - MORE : result;
+    const report = this.report;
+    const taken = report[REPORT_TAKEN]!;
+    const split = taken === 0 ? used : report[REPORT_SPLIT]!;
+    if (split > 0) this.take(out.subarray(0, split), input);
+    if (taken > 0) {
+      this.take(this.arena.subarray(0, taken), undefined);
+      this.arena = this.arena.subarray(taken);
+    }
+    if (used > split) this.take(out.subarray(split, used), input);
+    if (used > 0 && out === this.slab) this.slab = this.slab.subarray(used);
+    if (report[REPORT_SWITCHED] === 1) {
+      this.arena = this.arenaNext!;
+      this.arenaNext = undefined;
+    }
+    report[REPORT_TAKEN] = 0;
+    report[REPORT_SWITCHED] = 0;
+    if (this.arenaNext === undefined && this.arena.length < ARENA_MIN) this.giveArena();
+    return result !== 0 || taken > 0;
+  }
+
+  /** The helper's next arena (it switches at the next drain, after taking what the current one holds). */
+  private giveArena(): void {
+    this.arenaNext = Buffer.allocUnsafe(ARENA_SIZE);
+    this.lib.arenaNext(this.arenaNext, this.arenaNext.length);
+  }
+
   /** Adds records to the backlog. */
-  private take(buf: Buffer): void {
-    this.backlog.push({ buf, at: 0, end: buf.length, input: this.input });
+  private take(buf: Buffer, input: Buffer | undefined): void {
+    this.backlog.push({ buf, at: 0, end: buf.length, input });
     this.backlogBytes += buf.length;
   }
 

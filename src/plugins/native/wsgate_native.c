@@ -57,10 +57,71 @@ typedef enum {
 
 typedef struct queued_item {
   struct queued_item *next;
-  int type;
   uint32_t len;
+  uint16_t type;      /* a message type or a WSG_RECORD_* (all below 2^16) */
+  int16_t size_class; /* item_cache index of its capacity; -1: allocated for its length alone */
   unsigned char data[];
 } queued_item;
+
+/* Freed queue items are kept for reuse, by capacity (powers of two, 64 B to 64 KiB), up to
+ * ITEM_CACHE_BYTES in all. With malloc and free per item, a plugin thread streaming 16 KiB
+ * messages wrote each into pages the allocator had just returned to the kernel and taken back
+ * (glibc trims a thread arena's top as soon as the drain frees it): page faults were most of the
+ * process's CPU (bench/native.bench.mjs, thread sends). */
+enum { ITEM_CLASS_MIN_SHIFT = 6, ITEM_CLASS_MAX_SHIFT = 16, ITEM_CLASSES = ITEM_CLASS_MAX_SHIFT - ITEM_CLASS_MIN_SHIFT + 1 };
+/* One connection's default WebSocketSendQueueLimit: what a burst of one plugin leaves reusable. */
+#define ITEM_CACHE_BYTES ((size_t)16 << 20)
+static pthread_mutex_t g_item_lock = PTHREAD_MUTEX_INITIALIZER; /* taken after g_lock, never before */
+static queued_item *g_item_cache[ITEM_CLASSES];
+static size_t g_item_cache_bytes;
+
+static int item_size_class(size_t len) {
+  if (len > ((size_t)1 << ITEM_CLASS_MAX_SHIFT)) return -1;
+  int shift = ITEM_CLASS_MIN_SHIFT;
+  while (((size_t)1 << shift) < len) shift++;
+  return shift - ITEM_CLASS_MIN_SHIFT;
+}
+
+static size_t item_capacity(int size_class) { return (size_t)1 << (size_class + ITEM_CLASS_MIN_SHIFT); }
+
+/* An item with room for `len` payload bytes: a cached one of its class, else a new one. */
+static queued_item *item_new(size_t len) {
+  int size_class = item_size_class(len);
+  queued_item *it = NULL;
+  if (size_class >= 0) {
+    pthread_mutex_lock(&g_item_lock);
+    it = g_item_cache[size_class];
+    if (it) {
+      g_item_cache[size_class] = it->next;
+      g_item_cache_bytes -= item_capacity(size_class);
+    }
+    pthread_mutex_unlock(&g_item_lock);
+    if (!it) it = malloc(sizeof *it + item_capacity(size_class));
+  } else {
+    it = malloc(sizeof *it + len);
+  }
+  if (it) it->size_class = (int16_t)size_class;
+  return it;
+}
+
+static void item_free(queued_item *it) {
+  if (it->size_class >= 0) {
+    size_t capacity = item_capacity(it->size_class);
+    pthread_mutex_lock(&g_item_lock);
+    int keep = g_item_cache_bytes + capacity <= ITEM_CACHE_BYTES;
+    if (keep) {
+      it->next = g_item_cache[it->size_class];
+      g_item_cache[it->size_class] = it;
+      g_item_cache_bytes += capacity;
+    }
+    pthread_mutex_unlock(&g_item_lock);
+    if (keep) return;
+  }
+  free(it);
+}
+
+/* 16 bytes of bookkeeping per item, as the docs and tests count it (ITEM_COST). */
+_Static_assert(sizeof(queued_item) == 16, "queued_item grew");
 
 /* What an item counts against the queue cap: its payload and its bookkeeping, so that a thread
  * looping on empty sends cannot grow the queue without bound either. */
@@ -95,6 +156,10 @@ typedef struct wsg_conn {
   struct wsg_conn *ready_next;
   int in_ready;
   struct wsg_conn *done_next;
+  /* Its records in the arena not yet taken by JS: what they count against queue_cap, and the link
+   * in g_arena_conns (while arena_cost > 0). */
+  size_t arena_cost;
+  struct wsg_conn *arena_next;
   void *pool;
   void *request;      /* what request() returns */
   void *fake_request; /* the stand-in's malloc'd block, when that is what request() returns */
@@ -122,6 +187,24 @@ static int g_wake_read = -1, g_wake_write = -1;
 static int64_t g_live_conns;
 /* Plugin sends waiting in the connections' queues, all connections together (the queue-depth gauge). */
 static int64_t g_queued_items, g_queued_payload;
+/* The arena: memory JS handed over (a Buffer it keeps) where sends from threads other than the
+ * connection's on_message call are written as records at once, under g_lock: JS hands views of it to
+ * the sockets, so such a send is copied once (into the arena) instead of into a queue item and then
+ * into JS's buffer at the drain. A send that does not fit, or whose connection has queue items,
+ * takes the queue (order is kept: a connection's arena records always precede its queue items, and
+ * every drain takes the whole arena before any queue). JS gives the next arena ahead of time
+ * (wsg_arena_next); a take switches to it. */
+static unsigned char *g_arena, *g_arena_next;
+static size_t g_arena_cap, g_arena_next_cap, g_arena_used;
+static int64_t g_arena_items, g_arena_payload;
+static wsg_conn *g_arena_conns;
+/* Where each drain reports to JS (a Uint32Array it keeps): WSG_REPORT_TAKEN arena bytes taken (views
+ * of arena[0, taken)), WSG_REPORT_SPLIT bytes of `out` that precede them, WSG_REPORT_SWITCHED 1 when
+ * the arena given by wsg_arena_next is now the arena. */
+enum { WSG_REPORT_TAKEN = 0, WSG_REPORT_SPLIT = 1, WSG_REPORT_SWITCHED = 2, WSG_REPORT_SIZE = 3 };
+static uint32_t *g_report;
+/* Larger sends take the queue: they would use up an arena for one message. */
+enum { WSG_ARENA_RECORD_MAX = 64 * 1024 };
 /* The connection whose on_message runs on this thread: its sends are drained right after the
  * call, so they need no wake-up (saves a pipe write and a loop iteration per reply). */
 static __thread struct wsg_conn *tl_in_message;
@@ -276,7 +359,7 @@ static void wake(void) {
 
 /* With g_lock held. Returns 1 when the caller must wake Node after unlocking. */
 static int signal_locked(void) {
-  if (g_signaled || (!g_ready_head && !g_done_head && !g_log_head)) return 0;
+  if (g_signaled || (!g_ready_head && !g_done_head && !g_log_head && !g_arena_used)) return 0;
   g_signaled = 1;
   return 1;
 }
@@ -297,11 +380,20 @@ static void discard_queue_locked(wsg_conn *c) {
     queued_item *next = it->next;
     g_queued_items--;
     g_queued_payload -= it->len;
-    free(it);
+    item_free(it);
     it = next;
   }
   c->head = c->tail = NULL;
   c->queued_bytes = 0;
+  /* Its arena records stay in the arena; JS drops them (the connection is gone or going). */
+  if (c->arena_cost) {
+    c->arena_cost = 0;
+    for (wsg_conn **link = &g_arena_conns; *link; link = &(*link)->arena_next) {
+      if (*link != c) continue;
+      *link = c->arena_next;
+      break;
+    }
+  }
 }
 
 static void remove_ready_locked(wsg_conn *c) {
@@ -467,7 +559,7 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
      * space is reserved under the lock and filled after it: only this thread writes or reads it
      * until the call returns. */
     pthread_mutex_lock(&g_lock);
-    int direct = !c->head && takes_sends_locked(c) &&
+    int direct = !c->head && !c->arena_cost && takes_sends_locked(c) &&
                  (tl_direct_cost == 0 || tl_direct_cost + ITEM_COST(payload) <= c->queue_cap);
     int refused = !direct && !takes_sends_locked(c);
     size_t at = tl_used;
@@ -489,10 +581,38 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
       return size;
     }
   }
-  queued_item *it = malloc(sizeof *it + payload);
+  if (tl_in_message != c && kind != MESSAGE_TYPE_CLOSE && payload <= WSG_ARENA_RECORD_MAX) {
+    /* Into the arena, if the connection is released (its 101 is out), has nothing queued, stays
+     * under its cap and the record fits; otherwise on to the queue, which handles the rest. */
+    pthread_mutex_lock(&g_lock);
+    int refused = !takes_sends_locked(c);
+    int fits = !refused && c->released && !c->head && g_arena &&
+               g_arena_used + WSG_RECORD_HEADER + payload <= g_arena_cap &&
+               (c->queued_bytes == 0 || c->queued_bytes + ITEM_COST(payload) <= c->queue_cap);
+    int need_wake = 0;
+    if (fits) {
+      put_record(g_arena, &g_arena_used, c->token, (uint32_t)kind, buf, (uint32_t)payload);
+      if (!c->arena_cost) {
+        c->arena_next = g_arena_conns;
+        g_arena_conns = c;
+      }
+      c->arena_cost += ITEM_COST(payload);
+      c->queued_bytes += ITEM_COST(payload);
+      g_arena_items++;
+      g_arena_payload += payload;
+      g_queued_items++;
+      g_queued_payload += payload;
+      need_wake = signal_locked();
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (refused) return 0;
+    if (need_wake) wake();
+    if (fits) return size;
+  }
+  queued_item *it = item_new(payload);
   if (!it) return 0;
   it->next = NULL;
-  it->type = kind;
+  it->type = (uint16_t)kind;
   it->len = (uint32_t)payload;
   if (payload) memcpy(it->data, buf, payload);
 
@@ -500,7 +620,7 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
   pthread_mutex_lock(&g_lock);
   if (!takes_sends_locked(c)) {
     pthread_mutex_unlock(&g_lock);
-    free(it);
+    item_free(it);
     return 0;
   }
   /* Over the cap: drop this frame, stop the plugin's sends, and let JS close with 1008. One frame
@@ -715,20 +835,69 @@ static size_t drain_conn_locked(wsg_conn *c, unsigned char *out, size_t cap, siz
     c->queued_bytes -= ITEM_COST(it->len);
     g_queued_items--;
     g_queued_payload -= it->len;
-    free(it);
+    item_free(it);
   }
   return 0;
 }
 
+/* With g_lock held: hands JS the arena's records through the report (JS takes views of them before
+ * the rest of `out`, whose first `split` bytes precede them), and switches to the arena JS gave next. */
+static void take_arena_locked(size_t split) {
+  if (!g_report) return;
+  g_report[WSG_REPORT_TAKEN] = (uint32_t)g_arena_used;
+  g_report[WSG_REPORT_SPLIT] = (uint32_t)split;
+  g_report[WSG_REPORT_SWITCHED] = 0;
+  if (g_arena_used) {
+    g_arena += g_arena_used;
+    g_arena_cap -= g_arena_used;
+    g_arena_used = 0;
+    wsg_conn *next;
+    for (wsg_conn *c = g_arena_conns; c; c = next) {
+      next = c->arena_next;
+      c->queued_bytes -= c->arena_cost;
+      c->arena_cost = 0;
+      c->arena_next = NULL;
+    }
+    g_arena_conns = NULL;
+    g_queued_items -= g_arena_items;
+    g_queued_payload -= g_arena_payload;
+    g_arena_items = g_arena_payload = 0;
+  }
+  if (g_arena_next) {
+    g_arena = g_arena_next;
+    g_arena_cap = g_arena_next_cap;
+    g_arena_next = NULL;
+    g_report[WSG_REPORT_SWITCHED] = 1;
+  }
+}
+
+/* Where drains report the arena (WSG_REPORT_SIZE u32s JS keeps for the life of the process). */
+WSG_API void wsg_arena_report(uint32_t *report) {
+  pthread_mutex_lock(&g_lock);
+  g_report = report;
+  if (report) memset(report, 0, WSG_REPORT_SIZE * sizeof *report);
+  pthread_mutex_unlock(&g_lock);
+}
+
+/* The arena after the current one (JS keeps `arena` alive): the next drain switches to it. */
+WSG_API void wsg_arena_next(unsigned char *arena, size_t cap) {
+  pthread_mutex_lock(&g_lock);
+  g_arena_next = arena;
+  g_arena_next_cap = cap;
+  pthread_mutex_unlock(&g_lock);
+}
+
 /* Drains one connection (and releases it: later sends wake Node), or with c NULL the done list and
- * every ready connection. Returns bytes written, plus WSG_MORE when more is pending; 0 when nothing
- * is pending; -N when the next record must be drained alone into a buffer of exactly N bytes. */
+ * every ready connection; either way the whole arena first (reported, not copied). Returns bytes
+ * written, plus WSG_MORE when more is pending; 0 when nothing is pending; -N when the next record
+ * must be drained alone into a buffer of exactly N bytes. */
 static int64_t drain_from(wsg_conn *c, unsigned char *out, size_t cap, size_t used) {
   size_t need = 0;
   int need_wake = 0;
   pthread_mutex_lock(&g_lock);
   if (c) {
     c->released = 1;
+    take_arena_locked(used);
     need = drain_conn_locked(c, out, cap, &used);
     /* Left-overs beyond this batch also go through the ready list, in case JS stops taking them
      * now. Not for -N: JS drains that record at once into a buffer of its own. */
@@ -751,6 +920,7 @@ static int64_t drain_from(wsg_conn *c, unsigned char *out, size_t cap, size_t us
       if (!g_done_head) g_done_tail = NULL;
     }
     if (!need && g_done_head) need = WSG_RECORD_HEADER;
+    take_arena_locked(used);
     while (!need && g_ready_head) {
       wsg_conn *r = g_ready_head;
       need = drain_conn_locked(r, out, cap, &used);
