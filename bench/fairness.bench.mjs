@@ -30,6 +30,8 @@ async function serve(distRoot, probeSo) {
   const { config, diagnostics } = loadConfigText(text, join(root, 'fairness.conf'));
   if (diagnostics.some((d) => d.severity === 'error')) throw new Error(`bench config: ${JSON.stringify(diagnostics)}`);
   const running = await startGateway(config, { log: pino({ level: 'silent' }) });
+  // As `wsgate serve` does once it serves (src/server/malloc-tuning.ts).
+  (await import(pathToFileURL(join(distRoot, 'dist/server/malloc-tuning.js')).href)).tuneMalloc();
   process.send({ port: running.addresses[0].port });
 }
 

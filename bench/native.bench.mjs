@@ -56,6 +56,8 @@ async function serve(kind, tickerSo, probeSo) {
   let port;
   if (kind === 'wsgate') {
     const { startGateway } = await import(pathToFileURL(resolve(root, 'dist/server/gateway.js')).href);
+    // As `wsgate serve` does once it serves (src/server/malloc-tuning.ts).
+    const { tuneMalloc } = await import(pathToFileURL(resolve(root, 'dist/server/malloc-tuning.js')).href);
     const { pino } = await import('pino');
     const settings = {
       maxMessageSize: 33554432, supportDraft75: false, originCheck: 'off', trustedOrigins: [], maxConnections: 0,
@@ -76,6 +78,7 @@ async function serve(kind, tickerSo, probeSo) {
       ],
     }, { log: pino({ level: 'silent' }) });
     port = running.addresses[0].port;
+    tuneMalloc();
   } else {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 33554432 });
     wss.on('connection', (ws, req) => {

@@ -57,71 +57,10 @@ typedef enum {
 
 typedef struct queued_item {
   struct queued_item *next;
+  int type;
   uint32_t len;
-  uint16_t type;      /* a message type or a WSG_RECORD_* (all below 2^16) */
-  int16_t size_class; /* item_cache index of its capacity; -1: allocated for its length alone */
   unsigned char data[];
 } queued_item;
-
-/* Freed queue items are kept for reuse, by capacity (powers of two, 64 B to 64 KiB), up to
- * ITEM_CACHE_BYTES in all. With malloc and free per item, a plugin thread streaming 16 KiB
- * messages wrote each into pages the allocator had just returned to the kernel and taken back
- * (glibc trims a thread arena's top as soon as the drain frees it): page faults were most of the
- * process's CPU (bench/native.bench.mjs, thread sends). */
-enum { ITEM_CLASS_MIN_SHIFT = 6, ITEM_CLASS_MAX_SHIFT = 16, ITEM_CLASSES = ITEM_CLASS_MAX_SHIFT - ITEM_CLASS_MIN_SHIFT + 1 };
-/* One connection's default WebSocketSendQueueLimit: what a burst of one plugin leaves reusable. */
-#define ITEM_CACHE_BYTES ((size_t)16 << 20)
-static pthread_mutex_t g_item_lock = PTHREAD_MUTEX_INITIALIZER; /* taken after g_lock, never before */
-static queued_item *g_item_cache[ITEM_CLASSES];
-static size_t g_item_cache_bytes;
-
-static int item_size_class(size_t len) {
-  if (len > ((size_t)1 << ITEM_CLASS_MAX_SHIFT)) return -1;
-  int shift = ITEM_CLASS_MIN_SHIFT;
-  while (((size_t)1 << shift) < len) shift++;
-  return shift - ITEM_CLASS_MIN_SHIFT;
-}
-
-static size_t item_capacity(int size_class) { return (size_t)1 << (size_class + ITEM_CLASS_MIN_SHIFT); }
-
-/* An item with room for `len` payload bytes: a cached one of its class, else a new one. */
-static queued_item *item_new(size_t len) {
-  int size_class = item_size_class(len);
-  queued_item *it = NULL;
-  if (size_class >= 0) {
-    pthread_mutex_lock(&g_item_lock);
-    it = g_item_cache[size_class];
-    if (it) {
-      g_item_cache[size_class] = it->next;
-      g_item_cache_bytes -= item_capacity(size_class);
-    }
-    pthread_mutex_unlock(&g_item_lock);
-    if (!it) it = malloc(sizeof *it + item_capacity(size_class));
-  } else {
-    it = malloc(sizeof *it + len);
-  }
-  if (it) it->size_class = (int16_t)size_class;
-  return it;
-}
-
-static void item_free(queued_item *it) {
-  if (it->size_class >= 0) {
-    size_t capacity = item_capacity(it->size_class);
-    pthread_mutex_lock(&g_item_lock);
-    int keep = g_item_cache_bytes + capacity <= ITEM_CACHE_BYTES;
-    if (keep) {
-      it->next = g_item_cache[it->size_class];
-      g_item_cache[it->size_class] = it;
-      g_item_cache_bytes += capacity;
-    }
-    pthread_mutex_unlock(&g_item_lock);
-    if (keep) return;
-  }
-  free(it);
-}
-
-/* 16 bytes of bookkeeping per item, as the docs and tests count it (ITEM_COST). */
-_Static_assert(sizeof(queued_item) == 16, "queued_item grew");
 
 /* What an item counts against the queue cap: its payload and its bookkeeping, so that a thread
  * looping on empty sends cannot grow the queue without bound either. */
@@ -380,7 +319,7 @@ static void discard_queue_locked(wsg_conn *c) {
     queued_item *next = it->next;
     g_queued_items--;
     g_queued_payload -= it->len;
-    item_free(it);
+    free(it);
     it = next;
   }
   c->head = c->tail = NULL;
@@ -612,10 +551,10 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
     if (need_wake) wake();
     if (fits) return size;
   }
-  queued_item *it = item_new(payload);
+  queued_item *it = malloc(sizeof *it + payload);
   if (!it) return 0;
   it->next = NULL;
-  it->type = (uint16_t)kind;
+  it->type = kind;
   it->len = (uint32_t)payload;
   if (payload) memcpy(it->data, buf, payload);
 
@@ -623,7 +562,7 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
   pthread_mutex_lock(&g_lock);
   if (!takes_sends_locked(c)) {
     pthread_mutex_unlock(&g_lock);
-    item_free(it);
+    free(it);
     return 0;
   }
   /* Over the cap: drop this frame, stop the plugin's sends, and let JS close with 1008. One frame
@@ -838,7 +777,7 @@ static size_t drain_conn_locked(wsg_conn *c, unsigned char *out, size_t cap, siz
     c->queued_bytes -= ITEM_COST(it->len);
     g_queued_items--;
     g_queued_payload -= it->len;
-    item_free(it);
+    free(it);
   }
   return 0;
 }
