@@ -288,21 +288,21 @@ describe('sends from plugin threads', () => {
   test('arrive in order, intact, and as views of the arena the helper wrote them into (one copy), never rewritten', async () => {
     const fake = new FakeConnection();
     const conn = await accept(fake);
-    // 800 KiB back to back: more than one 256 KiB arena between two drains, so the sends also go
+    // 800 KiB back to back: more than one 64 KiB arena between two drains, so the sends also go
     // through the queue and back (the order must survive both ways).
     message(conn, 'stream:200:4096');
     await until(() => fake.texts().length === 1, 5000, 'the stream');
     const first = checkStream(fake, 200, 4096);
-    const arenaViews = first.filter((data) => data.buffer.byteLength === 256 * 1024);
+    const arenaViews = first.filter((data) => data.buffer.byteLength === 64 * 1024);
     expect(arenaViews.length).toBeGreaterThan(0);
     const copies = first.map((data) => Buffer.from(data));
-    // Paced at 3 KiB/ms, which a 256 KiB arena holds for more than 80 ms of event-loop delay: it
-    // carries nearly all of them.
+    // Paced at 1 KiB/ms, which the 16 KiB or more an arena has left hold for 16 ms of event-loop
+    // delay (and the next arena is given before that): it carries nearly all of them.
     fake.calls.length = 0;
-    message(conn, 'stream:300:1024:3000');
+    message(conn, 'stream:300:1024:1000');
     await until(() => fake.texts().length === 1, 5000, 'the paced stream');
     const paced = checkStream(fake, 300, 1024);
-    expect(paced.filter((data) => data.buffer.byteLength === 256 * 1024).length).toBeGreaterThan(150);
+    expect(paced.filter((data) => data.buffer.byteLength === 64 * 1024).length).toBeGreaterThan(150);
     // The first stream's views still hold what was sent: arenas are not reused.
     first.forEach((data, n) => expect(data.equals(copies[n]!)).toBe(true));
     // Everything taken: the queue-depth gauge counts arena records until JS takes them.

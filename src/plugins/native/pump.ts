@@ -33,10 +33,12 @@ const MAX_CONNECTION_ROUNDS = 8;
 const BATCH_HEADER = 8;
 /** wsg_drain adds this to its result when more is pending. */
 const MORE = 2 ** 40;
-/** The arena: sends from plugin threads are written here by the helper (see wsg_arena_next). */
-const ARENA_SIZE = 256 * 1024;
+/** The arena: sends from plugin threads are written here by the helper (see wsg_arena_next). As
+ *  large as a slab: a message waiting for a stalled reader keeps its whole arena alive, as one from
+ *  a slab keeps its slab (and a JS handler's echo its socket read's 64 KiB). */
+const ARENA_SIZE = SLAB_SIZE;
 /** An arena with less room than this gets its successor (the helper switches at the next drain). */
-const ARENA_MIN = 64 * 1024;
+const ARENA_MIN = SLAB_MIN;
 /** The helper's report after each drain: arena bytes taken, slab bytes before them, switched. */
 const REPORT_TAKEN = 0;
 const REPORT_SPLIT = 1;

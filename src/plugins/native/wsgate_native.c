@@ -142,8 +142,8 @@ static wsg_conn *g_arena_conns;
  * the arena given by wsg_arena_next is now the arena. */
 enum { WSG_REPORT_TAKEN = 0, WSG_REPORT_SPLIT = 1, WSG_REPORT_SWITCHED = 2, WSG_REPORT_SIZE = 3 };
 static uint32_t *g_report;
-/* Larger sends take the queue: they would use up an arena for one message. */
-enum { WSG_ARENA_RECORD_MAX = 64 * 1024 };
+/* Larger sends take the queue: they would use up an arena (64 KiB, pump.ts) for one message. */
+enum { WSG_ARENA_RECORD_MAX = 16 * 1024 };
 /* The connection whose on_message runs on this thread: its sends are drained right after the
  * call, so they need no wake-up (saves a pipe write and a loop iteration per reply). */
 static __thread struct wsg_conn *tl_in_message;
