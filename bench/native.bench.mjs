@@ -174,20 +174,8 @@ async function threadStream(url, child, stream) {
   const sockets = await Promise.all(Array.from({ length: STREAM_CONNECTIONS }, () => openRaw(url)));
   const ask = maskedText(`stream:${stream.count}:${stream.bytes}:${stream.perSecond}`);
   const expected = stream.count * serverFrameLength(stream.bytes) + serverFrameLength(STREAM_END.length);
-  const run = () => bounded(new Promise((done) => {
-    let waiting = sockets.length;
-    for (const socket of sockets) {
-      let left = expected;
-      const onData = (chunk) => {
-        left -= chunk.length;
-        if (left > 0) return;
-        socket.off('data', onData);
-        if (--waiting === 0) done();
-      };
-      socket.on('data', onData);
-      socket.write(ask);
-    }
-  }), 'thread stream');
+  // The same exchange as an echo burst: the request written, a known number of bytes read back.
+  const run = () => bounded(runBurst(sockets, { data: ask, echoBytes: expected }), 'thread stream');
   await run();
   const cpuBefore = treeCpuMs(child.pid);
   const loopBefore = mainThreadCpuMs(child.pid);

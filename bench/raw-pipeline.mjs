@@ -76,7 +76,7 @@ export function buildBurst(size, count) {
   return { data: Buffer.concat(Array(count).fill(frame)), echoBytes: count * (serverHeaderLength(size) + size) };
 }
 
-/** Writes the burst on every socket; resolves when every echoed byte has come back. */
+/** Writes the burst on every socket; resolves when every echoed byte (`echoBytes` per socket) has come back. */
 export function runBurst(sockets, burst) {
   return new Promise((done) => {
     let waiting = sockets.length;
