@@ -6,7 +6,7 @@
 // "before": the same with WSGATE_FAIRNESS_BEFORE=DIR, DIR being a build of the previous version
 // (e.g. `git archive HEAD~1 | tar -x -C DIR`, node_modules linked, `node scripts/build.mjs` in DIR).
 import { fork, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -30,8 +30,10 @@ async function serve(distRoot, probeSo) {
   const { config, diagnostics } = loadConfigText(text, join(root, 'fairness.conf'));
   if (diagnostics.some((d) => d.severity === 'error')) throw new Error(`bench config: ${JSON.stringify(diagnostics)}`);
   const running = await startGateway(config, { log: pino({ level: 'silent' }) });
-  // As `wsgate serve` does once it serves (src/server/malloc-tuning.ts).
-  (await import(pathToFileURL(join(distRoot, 'dist/server/malloc-tuning.js')).href)).tuneMalloc();
+  // As `wsgate serve` does once it serves (src/server/malloc-tuning.ts; a "before" build older than
+  // that file runs without).
+  const tuning = join(distRoot, 'dist/server/malloc-tuning.js');
+  if (existsSync(tuning)) (await import(pathToFileURL(tuning).href)).tuneMalloc();
   process.send({ port: running.addresses[0].port });
 }
 
