@@ -332,8 +332,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
 
   /** InflatingSink: hold the socket while inflated messages wait to be delivered. */
   pauseInput(): void {
-    this.inputHeldBy |= InputHold.Inflate;
-    this.socket?.pause();
+    this.holdInput(InputHold.Inflate);
   }
 
   resumeInput(): void {
@@ -342,12 +341,16 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
 
   /** The handler's flow control (conn.pause()/resume()). */
   pause(): void {
-    this.inputHeldBy |= InputHold.Handler;
-    this.socket?.pause();
+    this.holdInput(InputHold.Handler);
   }
 
   resume(): void {
     this.releaseInput(InputHold.Handler);
+  }
+
+  private holdInput(hold: InputHold): void {
+    this.inputHeldBy |= hold;
+    this.socket?.pause();
   }
 
   /** Reading goes on once neither the handler nor the inflater holds it. */

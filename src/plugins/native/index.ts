@@ -11,7 +11,6 @@ import { NATIVE_RUNTIME_KEY } from './queue-depth.js';
 
 type NativeSpec = Extract<HandlerSpec, { kind: 'native' }>;
 
-
 interface Runtime {
   pump: Pump;
   aprReported: boolean;

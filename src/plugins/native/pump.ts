@@ -61,7 +61,8 @@ interface Pending {
 export class Pump {
   private readonly targets = new Map<number, RecordTarget>();
   private readonly depth = new BigInt64Array(2);
-  /** Written by the helper at every drain (it keeps a pointer: this array lives as long as the pump). */
+  /** Written by the helper in every call that drains (each call into it that collect() follows; it
+   *  keeps a pointer: this array lives as long as the pump). */
   private readonly report = new Uint32Array(3);
   /** Where the helper writes plugin threads' sends; starts where the helper's arena starts. */
   private arena: Buffer = Buffer.alloc(0);
@@ -269,8 +270,6 @@ export class Pump {
       this.arena = this.arenaNext!;
       this.arenaNext = undefined;
     }
-    report[REPORT_TAKEN] = 0;
-    report[REPORT_SWITCHED] = 0;
     if (this.arenaNext === undefined && this.arena.length < ARENA_MIN) this.giveArena();
     return result !== 0 || taken > 0;
   }

@@ -91,14 +91,14 @@ typedef struct wsg_conn {
   size_t response_count;
   char *chosen_protocol;
   queued_item *head, *tail;
-  size_t queued_bytes, queue_cap;
+  size_t queued_bytes, queue_cap; /* queued_bytes: its queue items (arena records: arena_cost) */
   struct wsg_conn *ready_next;
   int in_ready;
   struct wsg_conn *done_next;
-  /* Its records in the arena not yet taken by JS: what they count against queue_cap, and the link
-   * in g_arena_conns (while arena_cost > 0). */
+  /* What its records in the arena count against queue_cap, while the arena they are in is not
+   * taken yet: only when arena_generation is g_arena_generation (arena_cost_locked). */
   size_t arena_cost;
-  struct wsg_conn *arena_next;
+  uint64_t arena_generation;
   void *pool;
   void *request;      /* what request() returns */
   void *fake_request; /* the stand-in's malloc'd block, when that is what request() returns */
@@ -106,6 +106,10 @@ typedef struct wsg_conn {
 
 /* The plugin's sends are taken (not refused with 0): before the close starts. Caller holds g_lock. */
 static int takes_sends_locked(const wsg_conn *c) { return c->state == CONN_CONNECTING || c->state == CONN_OPEN; }
+
+/* Whether one more frame of `payload` bytes stays within the cap, with `pending` already counted.
+ * One frame larger than the cap still passes when nothing is pending (as on the socket side). */
+static int within_cap(size_t pending, size_t payload, size_t cap) { return pending == 0 || pending + ITEM_COST(payload) <= cap; }
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static wsg_conn *g_ready_head, *g_ready_tail;
@@ -136,7 +140,8 @@ static int64_t g_queued_items, g_queued_payload;
 static unsigned char *g_arena, *g_arena_next;
 static size_t g_arena_cap, g_arena_next_cap, g_arena_used;
 static int64_t g_arena_items, g_arena_payload;
-static wsg_conn *g_arena_conns;
+/* Counts the takes: a connection's arena_cost from an earlier generation is void (its records are JS's). */
+static uint64_t g_arena_generation;
 /* Where each drain reports to JS (a Uint32Array it keeps): WSG_REPORT_TAKEN arena bytes taken (views
  * of arena[0, taken)), WSG_REPORT_SPLIT bytes of `out` that precede them, WSG_REPORT_SWITCHED 1 when
  * the arena given by wsg_arena_next is now the arena. */
@@ -325,15 +330,11 @@ static void discard_queue_locked(wsg_conn *c) {
   c->head = c->tail = NULL;
   c->queued_bytes = 0;
   /* Its arena records stay in the arena; JS drops them (the connection is gone or going). */
-  if (c->arena_cost) {
-    c->arena_cost = 0;
-    for (wsg_conn **link = &g_arena_conns; *link; link = &(*link)->arena_next) {
-      if (*link != c) continue;
-      *link = c->arena_next;
-      break;
-    }
-  }
+  c->arena_cost = 0;
 }
+
+/* With g_lock held: what c's records in the arena count against its cap until JS takes them. */
+static size_t arena_cost_locked(const wsg_conn *c) { return c->arena_generation == g_arena_generation ? c->arena_cost : 0; }
 
 static void remove_ready_locked(wsg_conn *c) {
   if (!c->in_ready) return;
@@ -498,8 +499,7 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
      * space is reserved under the lock and filled after it: only this thread writes or reads it
      * until the call returns. */
     pthread_mutex_lock(&g_lock);
-    int direct = !c->head && !c->arena_cost && takes_sends_locked(c) &&
-                 (tl_direct_cost == 0 || tl_direct_cost + ITEM_COST(payload) <= c->queue_cap);
+    int direct = !c->head && !arena_cost_locked(c) && takes_sends_locked(c) && within_cap(tl_direct_cost, payload, c->queue_cap);
     int refused = !direct && !takes_sends_locked(c);
     size_t at = tl_used;
     if (direct) {
@@ -528,18 +528,14 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
      * under its cap and the record fits; otherwise on to the queue, which handles the rest. */
     pthread_mutex_lock(&g_lock);
     int refused = !takes_sends_locked(c);
-    int fits = !refused && c->released && !c->head && g_arena &&
-               g_arena_used + WSG_RECORD_HEADER + payload <= g_arena_cap &&
-               (c->queued_bytes == 0 || c->queued_bytes + ITEM_COST(payload) <= c->queue_cap);
+    size_t arena_cost = arena_cost_locked(c);
+    int fits = !refused && c->released && !c->head && g_arena && g_arena_used + WSG_RECORD_HEADER + payload <= g_arena_cap &&
+               within_cap(arena_cost, payload, c->queue_cap);
     int need_wake = 0;
     if (fits) {
       put_record(g_arena, &g_arena_used, c->token, (uint32_t)kind, buf, (uint32_t)payload);
-      if (!c->arena_cost) {
-        c->arena_next = g_arena_conns;
-        g_arena_conns = c;
-      }
-      c->arena_cost += ITEM_COST(payload);
-      c->queued_bytes += ITEM_COST(payload);
+      c->arena_cost = arena_cost + ITEM_COST(payload);
+      c->arena_generation = g_arena_generation;
       g_arena_items++;
       g_arena_payload += payload;
       g_queued_items++;
@@ -567,8 +563,8 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
   }
   /* Over the cap: drop this frame, stop the plugin's sends, and let JS close with 1008. One frame
    * larger than the cap still passes on an empty queue (as on the socket side). */
-  size_t pending = c->queued_bytes + (tl_in_message == c ? tl_direct_cost : 0);
-  if (pending > 0 && pending + ITEM_COST(payload) > c->queue_cap) {
+  size_t pending = c->queued_bytes + arena_cost_locked(c) + (tl_in_message == c ? tl_direct_cost : 0);
+  if (!within_cap(pending, payload, c->queue_cap)) {
     it->type = WSG_RECORD_OVERFLOW;
     it->len = 0;
     result = 0;
@@ -793,14 +789,7 @@ static void take_arena_locked(size_t split) {
     g_arena += g_arena_used;
     g_arena_cap -= g_arena_used;
     g_arena_used = 0;
-    wsg_conn *next;
-    for (wsg_conn *c = g_arena_conns; c; c = next) {
-      next = c->arena_next;
-      c->queued_bytes -= c->arena_cost;
-      c->arena_cost = 0;
-      c->arena_next = NULL;
-    }
-    g_arena_conns = NULL;
+    g_arena_generation++;
     g_queued_items -= g_arena_items;
     g_queued_payload -= g_arena_payload;
     g_arena_items = g_arena_payload = 0;
