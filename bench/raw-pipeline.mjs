@@ -39,29 +39,12 @@ function serverHeaderLength(size) {
   return size < 126 ? 2 : size < 0x10000 ? 4 : 10;
 }
 
-/** Bytes of an unmasked frame (what a server sends) with a payload of `size`. */
-export function serverFrameLength(size) {
-  return serverHeaderLength(size) + size;
-}
-
-/** One masked text frame (short: < 126 bytes). */
-export function maskedText(text) {
-  const payload = Buffer.from(text);
-  if (payload.length >= 126) throw new Error('maskedText: 125 bytes at most');
-  const mask = randomBytes(4);
-  const frame = Buffer.alloc(6 + payload.length);
-  frame[0] = 0x81;
-  frame[1] = 0x80 | payload.length;
-  mask.copy(frame, 2);
-  for (let i = 0; i < payload.length; i++) frame[6 + i] = payload[i] ^ mask[i & 3];
-  return frame;
-}
-
-/** `count` masked binary frames of `size` bytes, back to back, and the bytes their echo takes. */
-export function buildBurst(size, count) {
+/** One masked client frame (FIN set) carrying `payload`. */
+function maskedFrame(opcode, payload) {
+  const size = payload.length;
   const header = serverHeaderLength(size) + 4;
   const frame = Buffer.alloc(header + size);
-  frame[0] = 0x82;
+  frame[0] = 0x80 | opcode;
   if (size < 126) frame[1] = 0x80 | size;
   else if (size < 0x10000) {
     frame[1] = 0x80 | 126;
@@ -70,10 +53,26 @@ export function buildBurst(size, count) {
     frame[1] = 0x80 | 127;
     frame.writeBigUInt64BE(BigInt(size), 2);
   }
-  const mask = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
+  const mask = randomBytes(4);
   mask.copy(frame, header - 4);
-  for (let i = 0; i < size; i++) frame[header + i] = 0x62 ^ mask[i & 3];
-  return { data: Buffer.concat(Array(count).fill(frame)), echoBytes: count * (serverHeaderLength(size) + size) };
+  for (let i = 0; i < size; i++) frame[header + i] = payload[i] ^ mask[i & 3];
+  return frame;
+}
+
+/** `count` masked binary frames of `size` bytes, back to back, and the bytes their echo takes. */
+export function buildBurst(size, count) {
+  const frame = maskedFrame(0x2, Buffer.alloc(size, 0x62));
+  return { data: Buffer.concat(Array(count).fill(frame)), echoBytes: count * serverFrameLength(size) };
+}
+
+/** Bytes of an unmasked frame (what a server sends) with a payload of `size`. */
+export function serverFrameLength(size) {
+  return serverHeaderLength(size) + size;
+}
+
+/** One masked text frame. */
+export function maskedText(text) {
+  return maskedFrame(0x1, Buffer.from(text));
 }
 
 /** Writes the burst on every socket; resolves when every echoed byte (`echoBytes` per socket) has come back. */
