@@ -74,6 +74,12 @@ const EMPTY = Buffer.alloc(0);
 const HELD_BYTES = 64 * 1024;
 const HELD_FRAMES = 256;
 const heldUntilTick: WsConnection[] = [];
+/** A socket read of this size filled Node's whole read buffer, and libuv reads the same socket again
+ *  at once (it goes on while reads come back full): that read's replies wait for the next one's and
+ *  both leave in one writev, half the writes of a peer that keeps more than 64 KiB in flight. The
+ *  check phase of the same loop turn releases them if no read follows (exactly 64 KiB had come). */
+const FULL_READ = 64 * 1024;
+const heldForNextRead: WsConnection[] = [];
 
 /** Who may hold a connection's reading: both must let go before it reads again. */
 const enum InputHold {
@@ -85,6 +91,10 @@ const enum InputHold {
 
 function releaseHeldSockets(): void {
   for (const conn of heldUntilTick.splice(0)) conn.releaseWrites();
+}
+
+function releaseSocketsHeldForNextRead(): void {
+  for (const conn of heldForNextRead.splice(0)) conn.releaseCarriedWrites();
 }
 const NO_HEADERS: ReadonlyArray<[string, string]> = [];
 
@@ -183,6 +193,8 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   private holdStartLength = -1;
   /** Frames handed to the socket while holding. */
   private heldFrames = 0;
+  /** The writes held for the last read wait for the next read's (FULL_READ). */
+  private writesCarried = false;
   /** Who holds reading (InputHold bits); 0: the socket reads. */
   private inputHeldBy = 0;
   // For the connection log's closing line: bytes on the wire and whole messages, each way
@@ -366,8 +378,10 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     // The replies made while this read is handled leave together once it is (see HELD_BYTES);
     // when the socket already holds this tick's writes, the tick's release covers them.
     const socket = this.socket;
-    const holds = socket !== undefined && this.holdStartLength < 0;
-    if (holds) this.holdWrites(socket);
+    const carried = this.writesCarried;
+    this.writesCarried = false;
+    const holds = socket !== undefined && (carried || this.holdStartLength < 0);
+    if (holds && !carried) this.holdWrites(socket);
     if (handler.onReadStart !== undefined) this.callReadHook(handler.onReadStart);
     try {
       (this.decoder ??= this.createDecoder()).push(chunk);
@@ -377,7 +391,19 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
       this.fail(1011, 'internal error');
     }
     if (handler.onReadEnd !== undefined) this.callReadHook(handler.onReadEnd);
-    if (holds) this.releaseWrites();
+    if (!holds) return;
+    // Carried once at most: a peer streaming megabytes still gets its replies every two reads.
+    if (chunk.length >= FULL_READ && !carried && this.socket !== undefined) {
+      this.writesCarried = true;
+      if (heldForNextRead.push(this) === 1) setImmediate(releaseSocketsHeldForNextRead);
+    } else this.releaseWrites();
+  }
+
+  /** No read followed the full one within this turn of the loop: its replies go now. */
+  releaseCarriedWrites(): void {
+    if (!this.writesCarried) return;
+    this.writesCarried = false;
+    this.releaseWrites();
   }
 
   private holdWrites(socket: Socket): void {

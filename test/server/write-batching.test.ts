@@ -8,8 +8,8 @@ import { buildNative, examplePlugin, nativeSpec } from '../native/helpers.js';
 import { endpoint, gatewayConfig, testLog } from './config-fixture.js';
 import { clientFrame, hybiRequest, RawClient } from './helpers.js';
 
-/** Bytes of `count` unmasked server frames of `size` bytes each (size < 126). */
-const echoBytes = (count: number, size: number): number => count * (2 + size);
+/** Bytes of `count` unmasked server frames of `size` bytes each (size < 65,536). */
+const echoBytes = (count: number, size: number): number => count * ((size < 126 ? 2 : 4) + size);
 
 describe('write batching', () => {
   let gw: RunningGateway;
@@ -81,6 +81,23 @@ describe('write batching', () => {
       const { writes, body } = await writesFor(path, frames, 32);
       expect(writes).toBeLessThanOrEqual(40);
       expect(body).toEqual(Buffer.concat(Array.from({ length: 2000 }, (_, i) => Buffer.from([0x82, 32, ...Buffer.from(String(i).padStart(32, '.'))]))));
+    });
+
+    it(`${name}: the echoes of four 16 KiB messages leave in one write though they take two reads`, async () => {
+      // 65,568 bytes: the first read fills Node's 64 KiB buffer, libuv reads again at once, and the
+      // first read's three echoes wait for the fourth (one write each read before).
+      const payloads = [1, 2, 3, 4].map((n) => Buffer.alloc(16 * 1024, n));
+      const { writes, body } = await writesFor(path, payloads.map((p) => clientFrame(0x2, p)), 16 * 1024);
+      expect(writes).toBe(1);
+      expect(body).toEqual(Buffer.concat(payloads.map((p) => Buffer.concat([Buffer.from([0x82, 126, 0x40, 0x00]), p]))));
+    });
+
+    it(`${name}: a read of exactly 64 KiB with nothing after it still has its echoes written, in one write`, async () => {
+      // 4 × (8 header bytes + 16,376): the read is full, but no second read comes to release its echoes.
+      const payloads = [5, 6, 7, 8].map((n) => Buffer.alloc(16376, n));
+      const { writes, body } = await writesFor(path, payloads.map((p) => clientFrame(0x2, p)), 16376);
+      expect(writes).toBe(1);
+      expect(body).toEqual(Buffer.concat(payloads.map((p) => Buffer.concat([Buffer.from([0x82, 126, 0x3f, 0xf8]), p]))));
     });
 
     it(`${name}: a lone message's echo is written at once, alone`, async () => {
