@@ -12,7 +12,7 @@ import type { DeferredFrame, SharedDeflates } from '../registry/local.js';
 import { CompressionSession, InflatingSink, OrderedOutput } from './compression.js';
 import type { EndpointRuntime } from './endpoint.js';
 import type { KeepaliveTarget } from './keepalive.js';
-import type { HandlerCallback } from './stats.js';
+import type { ConnectionCounters, HandlerCallback } from './stats.js';
 import { MESSAGE_OVERHEAD, SendQueue } from './send-queue.js';
 import { outputScheduler, type ScheduledOutput } from './output-scheduler.js';
 
@@ -262,10 +262,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
 
   /** The connection log's counters and how it ended so far, for metrics: read at close and at
    *  scrape time, so nothing is added per message. */
-  get counters(): {
-    messagesIn: number; bytesIn: number; messagesOut: number; bytesOut: number;
-    closeSent: number | undefined; closeReceived: number | undefined; closedBy: 'client' | 'server' | undefined; closeReason: string;
-  } {
+  get counters(): ConnectionCounters {
     const { messagesIn, bytesIn, messagesOut, bytesOut, closeSent, closeReceived, closedBy, closeReason } = this;
     return { messagesIn, bytesIn, messagesOut, bytesOut, closeSent, closeReceived, closedBy, closeReason };
   }

@@ -3,12 +3,32 @@
 // (connection.ts) are added in when it closes, and the live ones are read at snapshot time.
 // Handler failures are counted where they are caught (they are rare, and one thrown by
 // onDisconnect comes after its connection's counters were added in).
-import type { WsConnection } from './connection.js';
+import type { ProtocolVersion } from '../protocol/types.js';
 
 /** The handler callbacks whose throws (or rejected promises) are counted. A native plugin's
  *  failures count under the adapter callback that reported them (onConnect: out of memory, or
  *  a subprotocol the client did not offer). */
 export type HandlerCallback = 'onConnect' | 'onMessage' | 'onReadStart' | 'onReadEnd' | 'onClosing' | 'onDisconnect';
+
+/** A connection's counters and how it ended so far (its connection log's), read at close and at
+ *  scrape time, so nothing is added per message. */
+export interface ConnectionCounters {
+  messagesIn: number;
+  bytesIn: number;
+  messagesOut: number;
+  bytesOut: number;
+  closeSent: number | undefined;
+  closeReceived: number | undefined;
+  closedBy: 'client' | 'server' | undefined;
+  closeReason: string;
+}
+
+/** What the counting needs of a connection (WsConnection is one). */
+export interface CountedConnection {
+  readonly location: string;
+  readonly version: ProtocolVersion;
+  readonly counters: ConnectionCounters;
+}
 
 /** Per Location: open connections by protocol version, and totals over closed and open ones. */
 export interface LocationStats {
@@ -73,7 +93,7 @@ export class GatewayStats {
   }
 
   /** A connection ended (its counters are final). */
-  connectionClosed(conn: WsConnection): void {
+  connectionClosed(conn: CountedConnection): void {
     const c = conn.counters;
     const totals = this.totalsOf(conn.location);
     totals.messagesIn += c.messagesIn;
@@ -86,7 +106,7 @@ export class GatewayStats {
   }
 
   /** Closed connections' totals plus the live ones' counters now. */
-  snapshot(live: Iterable<WsConnection>): GatewayStatsSnapshot {
+  snapshot(live: Iterable<CountedConnection>): GatewayStatsSnapshot {
     const open = new Map<string, Record<string, number>>();
     const traffic = new Map<string, Traffic>();
     for (const conn of live) {
