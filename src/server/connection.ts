@@ -67,10 +67,11 @@ const EMPTY = Buffer.alloc(0);
 // sends from a timer, pushes), until the tick's end: one process.nextTick releases every socket held
 // meanwhile. 1,700 replies then leave in a few writev calls instead of 1,700 writes; a lone frame is
 // not delayed (the read's handling ends, or the tick runs, before the event loop goes on).
-/** While holding, frames go to the socket up to this many bytes beyond what it held before (a
- *  socket read is at most 64 KiB, and an echo's replies as much), past the usual high-water mark, and
- *  up to this many frames (each is a write request of its own in the socket); more wait in the send
- *  queue, which joins them. */
+/** While holding, frames go to the socket past the usual high-water mark up to this many bytes
+ *  beyond what it held before (a socket read is at most 64 KiB, and an echo's replies as much): then
+ *  what it holds is written and holding starts over, since larger writes are the ones the kernel
+ *  takes only in part. And up to this many frames (each is a write request of its own in the
+ *  socket): more wait in the send queue, which joins them. */
 const HELD_BYTES = 64 * 1024;
 const HELD_FRAMES = 256;
 const heldUntilTick: WsConnection[] = [];
@@ -592,6 +593,10 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     const first = chunks[0]!;
     if (this.isDataFrame(first)) this.messagesOut++;
     const queue = this.queue;
+    if (this.holdStartLength >= 0 && socket.writableLength - this.holdStartLength >= HELD_BYTES && (queue === undefined || queue.length === 0)) {
+      socket.uncork();
+      this.holdWrites(socket);
+    }
     if ((queue !== undefined && queue.length > 0) || this.socketFull(socket)) {
       (this.queue ??= new SendQueue()).push(chunks);
       for (const chunk of chunks) this.bytesOut += chunk.length;
@@ -617,14 +622,13 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
 
   /** The socket holds enough: what the kernel has not taken (the socket's own bytes, not Node's
    *  needDrain flag, which stays up after a write the kernel took at once until the next tick) is at
-   *  the high-water mark; while holding, the frames held may add HELD_BYTES (and HELD_FRAMES
-   *  frames). A socket reported full on bytes has had a write() return false, so 'drain' follows;
-   *  releaseWrites() flushes what the frame count alone held back. */
+   *  the high-water mark; while holding, HELD_FRAMES frames may be added first (writeNow() writes
+   *  HELD_BYTES at a time). A socket reported full on bytes has had a write() return false, so
+   *  'drain' follows; releaseWrites() flushes what the frame count alone held back. */
   private socketFull(socket: Socket): boolean {
     const start = this.holdStartLength;
-    const held = socket.writableLength;
-    if (start < 0) return held >= socket.writableHighWaterMark;
-    return start >= socket.writableHighWaterMark || held - start >= HELD_BYTES || this.heldFrames >= HELD_FRAMES;
+    if (start < 0) return socket.writableLength >= socket.writableHighWaterMark;
+    return start >= socket.writableHighWaterMark || this.heldFrames >= HELD_FRAMES;
   }
 
   private isDataFrame(first: Buffer): boolean {
