@@ -410,6 +410,12 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.heldFrames = 0;
   }
 
+  /** The hold has HELD_BYTES in the socket: they go out now, in one writev, and holding goes on. */
+  private writeHeldAndHoldOn(socket: Socket): void {
+    socket.uncork();
+    this.holdWrites(socket);
+  }
+
   /** The read's handling or the tick is over: what the socket held goes out together. */
   releaseWrites(): void {
     this.holdStartLength = -1;
@@ -593,9 +599,8 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     const first = chunks[0]!;
     if (this.isDataFrame(first)) this.messagesOut++;
     const queue = this.queue;
-    if (this.holdStartLength >= 0 && socket.writableLength - this.holdStartLength >= HELD_BYTES && (queue === undefined || queue.length === 0)) {
-      socket.uncork();
-      this.holdWrites(socket);
+    if (this.holdStartLength >= 0 && (queue === undefined || queue.length === 0) && socket.writableLength - this.holdStartLength >= HELD_BYTES) {
+      this.writeHeldAndHoldOn(socket);
     }
     if ((queue !== undefined && queue.length > 0) || this.socketFull(socket)) {
       (this.queue ??= new SendQueue()).push(chunks);
