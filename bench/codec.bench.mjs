@@ -6,7 +6,8 @@
 //    decoder calls: ours below NATIVE_MIN_BYTES, native from there up), on 32 B to 1 MiB;
 //  - decode: masked client frames of 32 B, 125 B, 16 KiB and 1 MiB (binary and text), delivered in
 //    64 KiB chunks as a socket would; both decoders unmask in place, so each run gets the masked
-//    bytes copied in again before the clock starts;
+//    bytes copied in again before the clock starts. "in TLS records": 16 KiB frames in 16 KiB
+//    chunks, as a wss:// socket delivers them (each frame's last 8 bytes come with the next chunk);
 //  - decode, masking before/after: our decoder with the JS loop only (before: every size through
 //    applyMaskJs) against the same decoder with applyMask's native loop (after);
 //  - encode+write: 32 B frames encoded and written to a 127.0.0.1 socket the way a server writes
@@ -66,14 +67,14 @@ function payloadOf(bytes, text) {
   return out;
 }
 
-/** A function that returns `stream` in CHUNK-byte buffers, refilled from `stream` at each call:
+/** A function that returns `stream` in `size`-byte buffers, refilled from `stream` at each call:
  *  the same buffers every run, so no run pays for freeing the last one's 32 MiB (that made the
  *  large rows bimodal). */
-function chunked(stream) {
+function chunked(stream, size = CHUNK) {
   const chunks = [];
-  for (let at = 0; at < stream.length; at += CHUNK) chunks.push(Buffer.allocUnsafeSlow(Math.min(CHUNK, stream.length - at)));
+  for (let at = 0; at < stream.length; at += size) chunks.push(Buffer.allocUnsafeSlow(Math.min(size, stream.length - at)));
   return () => {
-    chunks.forEach((chunk, i) => stream.copy(chunk, 0, i * CHUNK));
+    chunks.forEach((chunk, i) => stream.copy(chunk, 0, i * size));
     return chunks;
   };
 }
@@ -114,10 +115,10 @@ function decodeOurs(chunks, onMessage) {
 
 /** `versus`: 'ws' (ours against ws's Receiver) or 'mask' (ours with the native mask against ours
  *  with the JS loop only: after/before). */
-function decodeCase({ bytes, count }, text, versus = 'ws') {
+function decodeCase({ bytes, count }, text, versus = 'ws', chunkSize = CHUNK) {
   const frame = clientFrame(text ? 1 : 2, payloadOf(bytes, text));
   const stream = Buffer.concat(Array.from({ length: count }, () => frame));
-  const prepare = chunked(stream);
+  const prepare = chunked(stream, chunkSize);
   let received = 0;
   const ours = (chunks) => {
     useNativeMask(true);
@@ -259,6 +260,9 @@ for (const size of UNMASK_SIZES) reportUnmask(size, unmaskCase(size));
 for (const size of SIZES) report('decode binary', size, decodeCase(size, false));
 for (const size of SIZES) report('decode text', size, decodeCase(size, true));
 for (const size of SIZES) report('decode bin msk', size, decodeCase(size, false, 'mask'), ['after ', 'before']);
+const SIXTEEN_KIB = SIZES.find((s) => s.bytes === 16 * 1024);
+report('decode TLS rec', SIXTEEN_KIB, decodeCase(SIXTEEN_KIB, false, 'ws', 16 * 1024));
+report('decode TLS txt', SIXTEEN_KIB, decodeCase(SIXTEEN_KIB, true, 'ws', 16 * 1024));
 report('encode+write', SIZES[0], await encodeWriteCase(SIZES[0]));
 for (const size of SIZES) report('encode binary', size, encodeCase(size));
 const geo = Math.exp(rows.reduce((s, r) => s + Math.log(r), 0) / rows.length);
