@@ -422,7 +422,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     const socket = this.socket;
     if (socket === undefined) return;
     socket.uncork();
-    // Frames queued only because the held share was used up: no write said "full", so no 'drain' will come for them.
+    // Frames queued only because the hold reached HELD_FRAMES: no write said "full", so no 'drain' will come for them.
     if ((this.queue?.length ?? 0) > 0 && !socket.writableNeedDrain) this.socketDrained();
   }
 

@@ -50,28 +50,19 @@ export class SendQueue {
   flushTo(socket: QueueSocket): void {
     const frames = this.frames;
     while (frames.length > 0 && !socket.writableNeedDrain) {
-      const first = frames.peek()!;
-      const firstBytes = frameBytes(first);
-      if (firstBytes >= JOINED_WRITE_BYTES) {
-        frames.shift();
-        this.bytes -= firstBytes;
-        socket.cork();
-        for (const chunk of first) socket.write(chunk);
-        socket.uncork();
-        continue;
-      }
-      // A run of whole frames that fits one write.
+      // A run of whole frames that fits one write (a first frame larger than that is a run alone).
       let count = 0;
       let size = 0;
       while (count < frames.length) {
         const next = frameBytes(frames.peek(count)!);
-        if (size + next > JOINED_WRITE_BYTES) break;
+        if (count > 0 && size + next > JOINED_WRITE_BYTES) break;
         size += next;
         count++;
       }
       this.bytes -= size;
+      const first = frames.peek()!;
       if (count === 1 && first.length === 1) {
-        // One small frame (a broadcast's, shared by every recipient): as it is, no copy.
+        // One frame in one buffer (a broadcast's, shared by every recipient): as it is, no copy.
         frames.shift();
         socket.write(first[0]!);
         continue;
