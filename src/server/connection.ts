@@ -15,6 +15,7 @@ import type { KeepaliveTarget } from './keepalive.js';
 import type { ConnectionCounters, HandlerCallback } from './stats.js';
 import { MESSAGE_OVERHEAD, SendQueue } from './send-queue.js';
 import { outputScheduler, type ScheduledOutput } from './output-scheduler.js';
+import { NODE_READ_SIZE, type SharedReads } from './shared-read.js';
 
 export enum ConnectionState {
   /** Handshake in progress: onConnect may choose a protocol, set headers, reject. */
@@ -36,6 +37,8 @@ export interface ConnectionHost {
   readonly keepalive: { add(t: KeepaliveTarget, seconds: number): void; remove(t: KeepaliveTarget, seconds: number): void };
   /** A handler callback threw or its promise rejected (the metrics count it). */
   countHandlerError(conn: WsConnection, callback: HandlerCallback): void;
+  /** The buffer plain TCP sockets read into. */
+  readonly reads: SharedReads;
 }
 
 export interface ConnectionInit {
@@ -67,19 +70,12 @@ const EMPTY = Buffer.alloc(0);
 // sends from a timer, pushes), until the tick's end: one process.nextTick releases every socket held
 // meanwhile. 1,700 replies then leave in a few writev calls instead of 1,700 writes; a lone frame is
 // not delayed (the read's handling ends, or the tick runs, before the event loop goes on).
-/** While holding, frames go to the socket past the usual high-water mark up to this many bytes
- *  beyond what it held before (a socket read is at most 64 KiB, and an echo's replies as much): then
- *  what it holds is written and holding starts over, since larger writes are the ones the kernel
- *  takes only in part. And up to this many frames (each is a write request of its own in the
- *  socket): more wait in the send queue, which joins them. */
-const HELD_BYTES = 64 * 1024;
+// While holding, frames go to the socket past the usual high-water mark up to one read's size
+// beyond what it held before (`readSize`: a read's echoes leave in one writev): then what it holds
+// is written and holding starts over. And up to HELD_FRAMES frames (each is a write request of its
+// own in the socket): more wait in the send queue, which joins them.
 const HELD_FRAMES = 256;
 const heldUntilTick: WsConnection[] = [];
-/** A socket read of this size filled Node's whole read buffer, and libuv reads the same socket again
- *  at once (it goes on while reads come back full): that read's replies wait for the next one's and
- *  both leave in one writev, half the writes of a peer that keeps more than 64 KiB in flight. The
- *  check phase of the same loop turn releases them if no read follows (exactly 64 KiB had come). */
-const FULL_READ = 64 * 1024;
 const heldForNextRead: WsConnection[] = [];
 
 /** Who may hold a connection's reading: both must let go before it reads again. */
@@ -194,8 +190,10 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   private holdStartLength = -1;
   /** Frames handed to the socket while holding. */
   private heldFrames = 0;
-  /** The writes held for the last read wait for the next read's (FULL_READ). */
+  /** The writes held for the last read wait for the next read's (see receive()). */
   private writesCarried = false;
+  /** The most one socket read brings: a read's replies are held up to this many bytes. */
+  private readSize = NODE_READ_SIZE;
   /** Who holds reading (InputHold bits); 0: the socket reads. */
   private inputHeldBy = 0;
   // For the connection log's closing line: bytes on the wire and whole messages, each way
@@ -313,14 +311,18 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.connState = ConnectionState.Open;
     this.host.register(this);
     (socket as OwnedSocket)[kConnection] = this;
-    socket.on('data', onSocketData);
+    const buffered = this.host.reads.attach(socket as OwnedSocket, onSocketData);
+    if (buffered === undefined) socket.on('data', onSocketData);
+    else this.readSize = this.host.reads.size;
     socket.on('end', onSocketEnd);
     socket.on('close', onSocketClose);
     socket.on('drain', onSocketDrain);
-    socket.resume();
     if (!this.isHixie) this.host.keepalive.add(this, this.settings.pingInterval);
     if (this.settings.connectionLog) this.logInfo({ version: this.version, protocol: this.protocol || undefined, clientCertificate: this.clientCertificate?.subject }, 'connected');
     if (rest.length > 0) this.receive(rest);
+    if (buffered !== undefined && buffered.length > 0) this.receive(buffered);
+    // Unless the handler paused it meanwhile.
+    if (this.inputHeldBy === 0 && !socket.destroyed) socket.resume();
   }
 
   /** Made on the first bytes received: an idle connection (the common case for push) never needs one. */
@@ -369,11 +371,15 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     if (this.inputHeldBy === 0 && this.socket !== undefined && !this.socket.destroyed) this.socket.resume();
   }
 
+  /** One socket read's bytes. A read of `readSize` took all the room it had, and libuv reads the
+   *  socket again at once (it goes on while reads come back full): its replies wait for the next
+   *  read's and both leave in one writev. The check phase of the same loop turn releases them if no
+   *  read follows (the read had been exactly that size). */
   receive(chunk: Buffer): void {
     this.heardSinceVisit = true;
     this.bytesIn += chunk.length;
     const handler = this.handler;
-    // The replies made while this read is handled leave together once it is (see HELD_BYTES);
+    // The replies made while this read is handled leave together once it is (see HELD_FRAMES);
     // when the socket already holds this tick's writes, the tick's release covers them.
     const socket = this.socket;
     const carried = this.writesCarried;
@@ -391,7 +397,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     if (handler.onReadEnd !== undefined) this.callReadHook(handler.onReadEnd);
     if (!holds) return;
     // Carried once at most: a peer streaming megabytes still gets its replies every two reads.
-    if (chunk.length >= FULL_READ && !carried && this.socket !== undefined) {
+    if (chunk.length >= this.readSize && !carried && this.socket !== undefined) {
       this.writesCarried = true;
       if (heldForNextRead.push(this) === 1) setImmediate(releaseSocketsHeldForNextRead);
     } else this.releaseWrites();
@@ -410,7 +416,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.heldFrames = 0;
   }
 
-  /** The hold has HELD_BYTES in the socket: they go out now, in one writev, and holding goes on. */
+  /** The hold has a read's size in the socket: it goes out now, in one writev, and holding goes on. */
   private writeHeldAndHoldOn(socket: Socket): void {
     socket.uncork();
     this.holdWrites(socket);
@@ -599,7 +605,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     const first = chunks[0]!;
     if (this.isDataFrame(first)) this.messagesOut++;
     const queue = this.queue;
-    if (this.holdStartLength >= 0 && (queue === undefined || queue.length === 0) && socket.writableLength - this.holdStartLength >= HELD_BYTES) {
+    if (this.holdStartLength >= 0 && (queue === undefined || queue.length === 0) && socket.writableLength - this.holdStartLength >= this.readSize) {
       this.writeHeldAndHoldOn(socket);
     }
     if ((queue !== undefined && queue.length > 0) || this.socketFull(socket)) {
@@ -628,7 +634,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   /** The socket holds enough: what the kernel has not taken (the socket's own bytes, not Node's
    *  needDrain flag, which stays up after a write the kernel took at once until the next tick) is at
    *  the high-water mark; while holding, HELD_FRAMES frames may be added first (writeNow() writes
-   *  HELD_BYTES at a time). A socket reported full on bytes has had a write() return false, so
+   *  a read's size at a time). A socket reported full on bytes has had a write() return false, so
    *  'drain' follows; releaseWrites() flushes what the frame count alone held back. */
   private socketFull(socket: Socket): boolean {
     const start = this.holdStartLength;

@@ -19,6 +19,7 @@ import type { EndpointRuntime } from './endpoint.js';
 import { answerClientError, logRefusal, type AccessLogContext } from './access-log.js';
 import { handleUpgrade, type HandshakeContext } from './handshake.js';
 import { Keepalive } from './keepalive.js';
+import { SharedReads } from './shared-read.js';
 import { locationName } from '../config/location-match.js';
 import { formatHostPort } from '../config/values.js';
 import { listenOn } from '../listen.js';
@@ -38,6 +39,9 @@ export interface GatewayOptions {
   /** Where ids are claimed and commands routed; default: this process only. A worker passes its
    *  IPC registry. */
   registry?: HostRegistry<WsConnection>;
+  /** The most one socket read takes (default SHARED_READ_SIZE); tests give Node's own 64 KiB to
+   *  know where reads end. */
+  readSize?: number;
 }
 
 export interface StartOptions extends GatewayOptions {
@@ -167,6 +171,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     keepalive,
     countHandlerError: (conn, callback) => stats.handlerFailed(conn.location, callback),
+    reads: new SharedReads(options.readSize),
   };
   const endpoints = await loadEndpoints(config, gateway, log);
   const router = new Router(config);

@@ -1,0 +1,90 @@
+// Plain TCP sockets read into one buffer the gateway shares, instead of a new buffer per read.
+//
+// By default Node reads a socket into a fresh 64 KiB buffer (malloc'd, then an ArrayBuffer that V8
+// accounts for) and passes it through the stream machinery as 'data'; and libuv reads again while
+// reads fill that buffer, so a peer with just over 64 KiB in flight costs two reads. Node's `onread`
+// option makes a socket read into a buffer of the caller's and call back with the byte count,
+// bypassing the stream, but only a socket Node constructs from options gets it, never an accepted
+// one. It is switched on here as that constructor does: the handle's useUserBuffer() and the
+// socket's kBuffer/kBufferCb fields, whose symbols are found by their descriptions. When any of it
+// is missing (another Node version, a TLS socket), the socket keeps reading as before.
+//
+// Reads run one at a time on the event loop, so one buffer serves every socket, and an idle
+// connection costs nothing more. What a read brought is copied out at once into a buffer of
+// exactly its size, which the receiver owns: handlers keep their messages.
+import type { Socket } from 'node:net';
+import { isTlsSocket } from './tls.js';
+
+/** A read takes up to this much by default: the whole window of a peer with 16 × 16 KiB in flight. */
+export const SHARED_READ_SIZE = 256 * 1024;
+/** Node's own read size: 'data' chunks are at most this long. */
+export const NODE_READ_SIZE = 64 * 1024;
+
+/** Receives each read's bytes (of its own), `this` being the socket, as a 'data' listener does. */
+export type ReadReceiver<S extends Socket> = (this: S, chunk: Buffer) => void;
+
+interface NodeReadFields {
+  buffer: symbol;
+  callback: symbol;
+  generator: symbol;
+}
+
+const kReceiver = Symbol('wsgate.readReceiver');
+const kReads = Symbol('wsgate.sharedReads');
+type SharedReadSocket = Socket & Record<symbol, unknown> & { [kReceiver]: ReadReceiver<Socket>; [kReads]: SharedReads };
+
+/** Found on the first socket; null when this Node lacks them. */
+let fields: NodeReadFields | null | undefined;
+
+function findFields(socket: Socket): NodeReadFields | null {
+  const symbols = Object.getOwnPropertySymbols(socket);
+  const named = (description: string): symbol | undefined => symbols.find((s) => s.description === description);
+  const buffer = named('kBuffer');
+  const callback = named('kBufferCb');
+  const generator = named('kBufferGen');
+  return buffer && callback && generator ? { buffer, callback, generator } : null;
+}
+
+/** Node's callback for a read into the shared buffer (`this`: the socket). */
+function onSharedRead(this: SharedReadSocket, nread: number): void {
+  const chunk = Buffer.allocUnsafe(nread);
+  this[kReads].buffer!.copy(chunk, 0, 0, nread);
+  this[kReceiver](chunk);
+}
+
+/** The read buffer of one gateway's sockets. */
+export class SharedReads {
+  /** Allocated for the first socket that reads into it. */
+  buffer: Buffer | undefined;
+
+  constructor(
+    /** The most one read takes. */
+    readonly size = SHARED_READ_SIZE,
+  ) {}
+
+  /** Switches `socket` to reads into the shared buffer, delivered to `receive`. Returns what the
+   *  socket had read and buffered before (the receiver takes it first; reading stays paused until
+   *  the caller resumes), or undefined when the switch is not available: the socket reads as before. */
+  attach<S extends Socket>(socket: S, receive: ReadReceiver<S>): Buffer | undefined {
+    if (isTlsSocket(socket) || socket.destroyed) return undefined;
+    const handle = (socket as { _handle?: { useUserBuffer?: unknown } | null })._handle;
+    if (typeof handle?.useUserBuffer !== 'function') return undefined;
+    fields ??= findFields(socket);
+    if (fields === null) return undefined;
+    const target = socket as unknown as SharedReadSocket;
+    // Null from the constructor: anything else means this socket is not the kind this code knows.
+    if (target[fields.buffer] !== null || target[fields.callback] !== null || target[fields.generator] !== null) return undefined;
+    const buffer = (this.buffer ??= Buffer.allocUnsafe(this.size));
+    target[kReads] = this;
+    target[kReceiver] = receive as ReadReceiver<Socket>;
+    target[fields.buffer] = buffer;
+    target[fields.callback] = onSharedRead;
+    (handle.useUserBuffer as (buffer: Buffer) => void).call(handle, buffer);
+    // A paused stream's handle reads on until its buffer is full; in this mode pause() stops it.
+    socket.pause();
+    // What the stream took before the switch (the socket was paused; its handle may have read on).
+    return socket.readableLength > 0 ? ((socket.read() as Buffer | null) ?? EMPTY) : EMPTY;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
