@@ -144,16 +144,55 @@ describe('on_message and send', () => {
     await disconnect(conn);
   });
 
-  test('a large message in a read is handed over alone, after what came before it', async () => {
+  test('a message of 64 KiB or more in a read is handed over alone, after what came before it', async () => {
     const fake = new FakeConnection();
     const conn = await accept(fake);
     handler.onReadStart!(conn);
     handler.onMessage!(conn, Buffer.from('small'), false);
-    handler.onMessage!(conn, Buffer.alloc(5000, 1), true);
-    expect(fake.calls.map((c) => (c.kind === 'send' ? c.data.length : -1))).toEqual([5, 5000]);
+    handler.onMessage!(conn, Buffer.alloc(64 * 1024, 1), true);
+    expect(fake.calls.map((c) => (c.kind === 'send' ? c.data.length : -1))).toEqual([5, 65536]);
     handler.onMessage!(conn, Buffer.from('after'), false);
     handler.onReadEnd!(conn);
-    expect(fake.calls.map((c) => (c.kind === 'send' ? c.data.length : -1))).toEqual([5, 5000, 5]);
+    expect(fake.calls.map((c) => (c.kind === 'send' ? c.data.length : -1))).toEqual([5, 65536, 5]);
+    await disconnect(conn);
+  });
+
+  test("the messages of one read reach the plugin in one call, as the read's own bytes; other memory starts a call of its own", async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    const read = Buffer.from(Array.from({ length: 50_000 }, (_, i) => (i * 7) & 255));
+    const inRead = [read.subarray(0, 20_000), read.subarray(20_010, 40_010), read.subarray(40_020, 40_030)];
+    const joined = Buffer.alloc(9_000, 3);
+    const calls = { batch: 0, single: 0 };
+    const { connMessages, connMessage } = lib;
+    const counted = Object.assign(lib, {
+      connMessages: (...args: Parameters<NativeLibrary['connMessages']>) => (calls.batch++, connMessages(...args)),
+      connMessage: (...args: Parameters<NativeLibrary['connMessage']>) => (calls.single++, connMessage(...args)),
+    });
+    try {
+      handler.onReadStart!(conn);
+      for (const data of inRead) handler.onMessage!(conn, data, true);
+      expect(fake.calls).toEqual([]);
+      // A message joined from two reads lies elsewhere: what came before it is handed over first.
+      handler.onMessage!(conn, joined, true);
+      expect(fake.calls.length).toBe(3);
+      handler.onMessage!(conn, read.subarray(40_040, 45_000), true);
+      handler.onReadEnd!(conn);
+    } finally {
+      Object.assign(counted, { connMessages, connMessage });
+    }
+    // One call for the three in the read, then one each for the two that are alone in their batch.
+    expect(calls).toEqual({ batch: 1, single: 2 });
+    const sent = fake.calls.map((c) => (c.kind === 'send' ? c.data : Buffer.alloc(0)));
+    expect(sent.map((b) => b.length)).toEqual([20_000, 20_000, 10, 9_000, 4_960]);
+    // Echoes of 64 bytes and more are the read's memory (the helper sent offsets, not bytes).
+    for (const i of [0, 1, 4]) {
+      const source = i === 4 ? read.subarray(40_040, 45_000) : inRead[i]!;
+      expect(sent[i]!.buffer).toBe(read.buffer);
+      expect([sent[i]!.byteOffset, sent[i]!.length]).toEqual([source.byteOffset, source.length]);
+    }
+    expect(sent[2]!.equals(inRead[2]!)).toBe(true);
+    expect(sent[3]!.equals(joined)).toBe(true);
     await disconnect(conn);
   });
 

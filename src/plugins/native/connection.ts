@@ -16,9 +16,7 @@ export enum NativeConnectionState {
   Freed,
 }
 
-/** Messages from this size on are handed over alone (see message()). */
-const BATCHED_MESSAGE_LIMIT = 4096;
-/** A batch is handed over once it holds this many payload bytes. */
+/** A batch is handed over once it holds this many payload bytes; a message this large goes alone. */
 const BATCH_BYTES = 64 * 1024;
 
 export class NativeConnection implements RecordTarget {
@@ -31,6 +29,8 @@ export class NativeConnection implements RecordTarget {
   private reading = false;
   private batch: Array<[RecordType, Buffer]> | undefined;
   private batchBytes = 0;
+  /** The memory the batch's messages lie in (their socket read's): a batch is one C call over it. */
+  private batchMemory: ArrayBufferLike | undefined;
   private resolveFinished: (() => void) | undefined;
 
   constructor(
@@ -58,7 +58,12 @@ export class NativeConnection implements RecordTarget {
     if (this.state === NativeConnectionState.Accepted) this.state = NativeConnectionState.Open;
     if (this.state !== NativeConnectionState.Open) return;
     const type = isBinary ? RecordType.Binary : RecordType.Text;
-    if (this.reading && data.length < BATCHED_MESSAGE_LIMIT) {
+    if (this.reading && data.length < BATCH_BYTES) {
+      // A message in other memory (one joined from two reads) starts a batch of its own.
+      if (data.length > 0 && this.batchMemory !== data.buffer) {
+        if (this.batchMemory !== undefined) this.flush();
+        this.batchMemory = data.buffer;
+      }
       (this.batch ??= []).push([type, data]);
       this.batchBytes += data.length;
       if (this.batchBytes >= BATCH_BYTES) this.flush();
@@ -84,12 +89,14 @@ export class NativeConnection implements RecordTarget {
   private flush(urgent = false): void {
     const batch = this.batch;
     if (batch === undefined) return;
+    const memory = this.batchMemory;
     this.batch = undefined;
+    this.batchMemory = undefined;
     const bytes = this.batchBytes;
     this.batchBytes = 0;
     if (this.state !== NativeConnectionState.Open) return;
     if (batch.length === 1) this.pump.message(this.pointer, batch[0]![0], batch[0]![1], urgent);
-    else this.pump.messages(this.pointer, batch, bytes, urgent);
+    else this.pump.messages(this.pointer, batch, memory, bytes, urgent);
   }
 
   deliver(type: RecordType, payload: Buffer): void {

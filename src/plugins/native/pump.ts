@@ -23,14 +23,15 @@ import type { NativeQueueDepth } from './queue-depth.js';
 import { dispatchRecords, RECORD_HEADER_SIZE, type OrphanLog, type RecordTarget } from './records.js';
 
 const SLAB_SIZE = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 /** A slab with less room than this is replaced before a drain (its rest stays with its views). */
 const SLAB_MIN = 16 * 1024;
 /** Drain calls per wake-up before yielding to the event loop (a plugin may send without pause). */
 const MAX_BATCHES_PER_TURN = 8;
 /** Drain calls for one connection inside onMessage/open before its rest goes through drainAll. */
 const MAX_CONNECTION_ROUNDS = 8;
-/** u32 type + u32 length before each message of a batch. */
-const BATCH_HEADER = 8;
+/** u32 type, offset and length per message of a batch (wsg_conn_messages' index). */
+const INDEX_FIELDS = 3;
 /** wsg_drain adds this to its result when more is pending. */
 const MORE = 2 ** 40;
 /** The arena: sends from plugin threads are written here by the helper (see wsg_arena_next). As
@@ -71,8 +72,8 @@ export class Pump {
   private nextToken = 1;
   /** Where the helper writes records: views of it are handed on, so it only ever shrinks from the front. */
   private slab = Buffer.allocUnsafe(SLAB_SIZE);
-  /** Where a batch of messages is packed for wsg_conn_messages (grows, never shrinks). */
-  private batch = Buffer.allocUnsafe(SLAB_SIZE);
+  /** Where a batch's messages are named for wsg_conn_messages (grows, never shrinks). */
+  private index = new Uint32Array(INDEX_FIELDS * 64);
   private watcher: Socket | undefined;
   private pendingDisconnects = 0;
   private readonly backlog: Pending[] = [];
@@ -160,21 +161,35 @@ export class Pump {
     if (this.collect(out, result, data)) this.consumeFor(result, conn, urgent);
   }
 
-  /** on_message for each of several messages in one C call, then the connection's queue. */
-  messages(conn: NativePointer, batch: ReadonlyArray<readonly [number, Buffer]>, bytes: number, urgent = false): void {
-    const size = bytes + BATCH_HEADER * batch.length;
-    if (this.batch.length < size) this.batch = Buffer.allocUnsafe(Math.max(size, 2 * this.batch.length));
-    const out = this.batch;
-    let at = 0;
-    for (const [type, data] of batch) {
-      out.writeUInt32LE(type, at);
-      out.writeUInt32LE(data.length, at + 4);
-      out.set(data, at + BATCH_HEADER);
-      at += BATCH_HEADER + data.length;
+  /** on_message for each of several messages in one C call, then the connection's queue. The
+   *  messages lie in one piece of memory (NativeConnection batches them so), which the helper is
+   *  given once, with where each lies in it: nothing is copied. */
+  messages(conn: NativePointer, batch: ReadonlyArray<readonly [number, Buffer]>, memory: ArrayBufferLike | undefined, bytes: number, urgent = false): void {
+    const count = batch.length;
+    if (this.index.length < INDEX_FIELDS * count) this.index = new Uint32Array(Math.max(INDEX_FIELDS * count, 2 * this.index.length));
+    const index = this.index;
+    let start = Infinity;
+    let end = 0;
+    for (let i = 0, at = 0; i < count; i++, at += INDEX_FIELDS) {
+      const entry = batch[i]!;
+      const data = entry[1];
+      const offset = data.byteOffset;
+      const length = data.length;
+      index[at] = entry[0];
+      index[at + 1] = offset;
+      index[at + 2] = length;
+      if (length === 0) continue;
+      if (offset < start) start = offset;
+      if (offset + length > end) end = offset + length;
     }
-    const slab = this.outBuffer(size + (RECORD_HEADER_SIZE - BATCH_HEADER) * batch.length);
-    const result = toNumber(this.lib.connMessages(conn, out, size, slab, slab.length));
-    if (this.collect(slab, result)) this.consumeFor(result, conn, urgent);
+    const base = memory === undefined || end === 0 ? EMPTY : Buffer.from(memory, start, end - start);
+    for (let at = 0; at < INDEX_FIELDS * count; at += INDEX_FIELDS) index[at + 1] = index[at + 2] === 0 ? 0 : index[at + 1]! - start;
+    // Room for each message's reply up to its own size (written straight into the slab), up to half
+    // a slab: asking for a whole one would replace the slab at every call. Replies past what the
+    // slab holds wait in the helper's queue (an echo's are offsets into `base`, 24 bytes each).
+    const slab = this.outBuffer(Math.min(bytes + RECORD_HEADER_SIZE * count, SLAB_SIZE / 2));
+    const result = toNumber(this.lib.connMessages(conn, base, base.length, index, count, slab, slab.length));
+    if (this.collect(slab, result, base)) this.consumeFor(result, conn, urgent);
   }
 
   /** Releases one connection (its early sends may go out now) and drains its queue. `urgent`: the

@@ -896,27 +896,28 @@ WSG_API void wsg_conn_closing(wsg_conn *c) {
   pthread_mutex_unlock(&g_lock);
 }
 
-/* on_message for each message of a batch ([u32 type][u32 length][payload]..., host order), then one
- * drain: JS makes one call per socket read instead of one per message. A connection that starts
- * closing meanwhile (the plugin's close, its queue over the cap) hears none of the batch's later
- * messages, as one message at a time it would not: a plugin bursting on each of a thousand queued
- * commands would otherwise make millions of refused sends in this one call, on the JS thread. */
-WSG_API int64_t wsg_conn_messages(wsg_conn *c, unsigned char *batch, size_t size, unsigned char *out, size_t cap) {
-  size_t at = 0;
+/* on_message for each message of a batch, then one drain: JS makes one call per socket read instead
+ * of one per message. The messages lie in `base` (the buffer of the read that brought them, which JS
+ * holds), each named by [u32 type][u32 offset][u32 length] in `index`, so none is copied, and a send
+ * of a message's own bytes becomes an input slice of `base`. A connection that starts closing
+ * meanwhile (the plugin's close, its queue over the cap) hears none of the batch's later messages,
+ * as one message at a time it would not: a plugin bursting on each of a thousand queued commands
+ * would otherwise make millions of refused sends in this one call, on the JS thread. */
+WSG_API int64_t wsg_conn_messages(wsg_conn *c, unsigned char *base, size_t base_size, const uint32_t *index, size_t count, unsigned char *out, size_t cap) {
   in_message_begin(c, out, cap);
-  while (at + 8 <= size) {
+  tl_input = base_size ? base : NULL;
+  tl_input_len = base_size;
+  for (size_t i = 0; i < count; i++) {
     pthread_mutex_lock(&g_lock);
     int open = takes_sends_locked(c);
     pthread_mutex_unlock(&g_lock);
     if (!open) break;
-    uint32_t type, length;
-    memcpy(&type, batch + at, 4);
-    memcpy(&length, batch + at + 4, 4);
-    at += 8;
-    if (length > size - at) break;
-    c->plugin->plugin->on_message(c->priv, &c->server, (int)type, length ? batch + at : NULL, length);
-    at += length;
+    uint32_t type = index[3 * i], offset = index[3 * i + 1], length = index[3 * i + 2];
+    if (offset > base_size || length > base_size - offset) break;
+    c->plugin->plugin->on_message(c->priv, &c->server, (int)type, length ? base + offset : NULL, length);
   }
+  tl_input = NULL;
+  tl_input_len = 0;
   return in_message_end(c, out, cap);
 }
 
