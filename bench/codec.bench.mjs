@@ -10,6 +10,10 @@
 //    chunks, as a wss:// socket delivers them (each frame's last 8 bytes come with the next chunk);
 //  - decode, masking before/after: our decoder with the JS loop only (before: every size through
 //    applyMaskJs) against the same decoder with applyMask's native loop (after);
+//  - decode lent: reads of 256 KiB into one shared buffer, as the gateway's sockets read
+//    (src/server/shared-read.ts; each read's bytes copied into it first, standing in for the
+//    kernel, on both sides): each read copied out and decoded in place (before) against decoded
+//    straight out of the shared buffer, payloads unmasked into a buffer of the read's size (after);
 //  - encode+write: 32 B frames encoded and written to a 127.0.0.1 socket the way a server writes
 //    them (one write for one chunk, cork + writes for several), timed until the last is flushed:
 //    this shows what merging small frames into one buffer buys;
@@ -144,6 +148,41 @@ function decodeCase({ bytes, count }, text, versus = 'ws', chunkSize = CHUNK) {
   return { ...result, bytes: stream.length };
 }
 
+const SHARED_READ = 256 * 1024;
+
+/** Our decoder over `stream` read SHARED_READ bytes at a time into one buffer: `lent` pushes each
+ *  read lent with a buffer to keep it in, otherwise it is copied out and pushed. */
+function decodeShared(stream, lent, onMessage) {
+  const decoder = createHybiDecoder(
+    { onMessage, onPing() {}, onPong() {}, onClose() {}, onError: (e) => { throw e; } },
+    { maxMessageSize: 64 * 1024 * 1024, requireMask: true },
+  );
+  const shared = sharedReadBuffer;
+  for (let at = 0; at < stream.length; at += SHARED_READ) {
+    const n = Math.min(SHARED_READ, stream.length - at);
+    stream.copy(shared, 0, at, at + n);
+    const into = Buffer.allocUnsafe(n);
+    if (lent) decoder.push(shared.subarray(0, n), into);
+    else {
+      shared.copy(into, 0, 0, n);
+      decoder.push(into);
+    }
+  }
+}
+const sharedReadBuffer = Buffer.allocUnsafe(SHARED_READ);
+
+function decodeLentCase({ bytes, count }) {
+  const stream = Buffer.concat(Array.from({ length: count }, () => clientFrame(2, payloadOf(bytes, false))));
+  let received = 0;
+  const result = race(
+    () => stream,
+    (input) => decodeShared(input, true, () => void received++),
+    (input) => decodeShared(input, false, () => void received--),
+  );
+  if (received !== 0) throw new Error(`decoders disagree on message count (${received})`);
+  return { ...result, bytes: stream.length };
+}
+
 const UNMASK_SIZES = [
   { label: '32 B', bytes: 32 },
   { label: '125 B', bytes: 125 },
@@ -260,6 +299,7 @@ for (const size of UNMASK_SIZES) reportUnmask(size, unmaskCase(size));
 for (const size of SIZES) report('decode binary', size, decodeCase(size, false));
 for (const size of SIZES) report('decode text', size, decodeCase(size, true));
 for (const size of SIZES) report('decode bin msk', size, decodeCase(size, false, 'mask'), ['after ', 'before']);
+for (const size of SIZES) report('decode lent', size, decodeLentCase(size), ['after ', 'before']);
 const SIXTEEN_KIB = SIZES.find((s) => s.bytes === 16 * 1024);
 report('decode TLS rec', SIXTEEN_KIB, decodeCase(SIXTEEN_KIB, false, 'ws', 16 * 1024));
 report('decode TLS txt', SIXTEEN_KIB, decodeCase(SIXTEEN_KIB, true, 'ws', 16 * 1024));

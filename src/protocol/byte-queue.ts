@@ -1,6 +1,12 @@
 // The bytes a decoder has received but not consumed: a list of the pushed chunks plus an offset
 // into the first, so nothing is concatenated on push. Decoders keep it short (a frame header,
 // a control frame), because data payloads are consumed as soon as they arrive.
+//
+// A chunk may be borrowed: valid only until the decoder's push returns (a socket read into a
+// buffer that the next read reuses), with a buffer of the same length to put what is kept into.
+// What leaves the queue then lies in that buffer (copied, or unmasked into it), and settle() moves
+// what is left there before the push returns.
+import { applyMask, unmaskInto } from './unmask.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -8,18 +14,36 @@ export class ByteQueue {
   private readonly chunks: Buffer[] = [];
   /** Read position inside chunks[0]. */
   private offset = 0;
+  /** Where the last chunk's bytes go when it is borrowed (see above); undefined: it is not. */
+  private borrowedInto: Buffer | undefined;
   /** Unconsumed bytes in total. */
   length = 0;
 
-  push(chunk: Buffer): void {
+  /** `into`: `chunk` is borrowed, and this buffer of its length takes what is kept of it; settle()
+   *  must follow before the borrowing ends. */
+  push(chunk: Buffer, into?: Buffer): void {
     this.chunks.push(chunk);
     this.length += chunk.length;
+    this.borrowedInto = into;
+  }
+
+  /** The borrowed chunk's unconsumed bytes move to its buffer: the chunk may change after this. */
+  settle(): void {
+    const into = this.borrowedInto;
+    if (into === undefined) return;
+    this.borrowedInto = undefined;
+    const last = this.chunks.length - 1;
+    if (last < 0) return;
+    const from = last === 0 ? this.offset : 0;
+    this.chunks[last]!.copy(into, from, from);
+    this.chunks[last] = into;
   }
 
   clear(): void {
     this.chunks.length = 0;
     this.offset = 0;
     this.length = 0;
+    this.borrowedInto = undefined;
   }
 
   /** The byte at position k (k < length). */
@@ -60,12 +84,21 @@ export class ByteQueue {
     this.offset = this.chunks.length === 0 ? 0 : off;
   }
 
+  /** The buffer that views of chunks[0] are taken from: the chunk, or where its bytes go when it is
+   *  borrowed (the caller fills that part). */
+  private firstOwned(): Buffer {
+    return this.borrowedInto !== undefined && this.chunks.length === 1 ? this.borrowedInto : this.chunks[0]!;
+  }
+
   /** Removes and returns n bytes: a view into the pushed chunk when they lie in one, else a copy. */
   take(n: number): Buffer {
     if (n === 0) return EMPTY;
     const first = this.chunks[0]!;
     if (this.offset + n <= first.length) {
-      const view = this.offset === 0 && n === first.length ? first : first.subarray(this.offset, this.offset + n);
+      const owned = this.firstOwned();
+      const end = this.offset + n;
+      if (owned !== first) first.copy(owned, this.offset, this.offset, end);
+      const view = this.offset === 0 && n === first.length ? owned : owned.subarray(this.offset, end);
       this.skip(n);
       return view;
     }
@@ -81,12 +114,29 @@ export class ByteQueue {
     return out;
   }
 
-  /** Removes and returns up to max bytes from the first chunk only (a view, never a copy). */
+  /** Removes and returns up to max bytes from the first chunk only (a view, copied only out of a
+   *  borrowed chunk). */
   takeSome(max: number): Buffer {
+    return this.takeFromFirst(max, undefined, 0);
+  }
+
+  /** takeSome, the bytes XORed with `mask` (the first at position `phase` of its cycle): unmasked in
+   *  place, or out of a borrowed chunk into its buffer, in one pass. */
+  takeSomeUnmasked(max: number, mask: Uint8Array, phase: number): Buffer {
+    return this.takeFromFirst(max, mask, phase);
+  }
+
+  private takeFromFirst(max: number, mask: Uint8Array | undefined, phase: number): Buffer {
     const first = this.chunks[0];
     if (first === undefined || max === 0) return EMPTY;
-    const n = Math.min(max, first.length - this.offset);
-    const view = this.offset === 0 && n === first.length ? first : first.subarray(this.offset, this.offset + n);
+    const start = this.offset;
+    const n = Math.min(max, first.length - start);
+    const owned = this.firstOwned();
+    const view = start === 0 && n === first.length ? owned : owned.subarray(start, start + n);
+    if (owned === first) {
+      if (mask !== undefined) applyMask(view, mask, phase);
+    } else if (mask !== undefined) unmaskInto(first, owned, start, n, mask, phase);
+    else first.copy(owned, start, start, start + n);
     this.skip(n);
     return view;
   }

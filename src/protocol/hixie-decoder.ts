@@ -35,9 +35,11 @@ class HixieDecoder extends StreamDecoder {
   /** Part of the current text frame came in an earlier piece (so it is not whole in one chunk). */
   private started = false;
 
-  override push(chunk: Buffer): void {
+  override push(chunk: Buffer, into?: Buffer): void {
     if (this.state === HixieState.Stopped || chunk.length === 0) return;
-    this.queue.push(chunk);
+    // Hixie frames are not masked: a lent chunk is simply copied first.
+    if (into !== undefined) chunk.copy(into);
+    this.queue.push(into ?? chunk);
     while (this.queue.length > 0 && this.step());
   }
 

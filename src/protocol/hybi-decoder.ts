@@ -1,7 +1,8 @@
 // RFC 6455 (and hybi-07/08, same framing) frame decoder: bytes in, events out.
 //
 // Decisions:
-// - Payloads are unmasked IN PLACE in the pushed buffers: the decoder owns what it is given.
+// - Payloads are unmasked IN PLACE in the pushed buffers: the decoder owns what it is given. A lent
+//   chunk (push's `into`) is unmasked into the buffer that comes with it instead, in the same pass.
 // - A message that arrives whole in one chunk is delivered as a view of that chunk (no copy)
 //   and validated with the native isUtf8; otherwise its pieces are kept as they arrive and text
 //   is validated piece by piece, so invalid UTF-8 fails at the piece that makes it invalid.
@@ -62,14 +63,18 @@ class HybiDecoder extends StreamDecoder {
     this.perMessageDeflate = options.perMessageDeflate ?? false;
   }
 
-  override push(chunk: Buffer): void {
+  override push(chunk: Buffer, into?: Buffer): void {
     if (this.state === HybiState.Stopped || chunk.length === 0) return;
-    this.queue.push(chunk);
-    let progress = true;
-    while (progress) {
-      if (this.state === HybiState.Header) progress = this.readHeader();
-      else if (this.state === HybiState.Payload) progress = this.readPayload();
-      else progress = false;
+    this.queue.push(chunk, into);
+    try {
+      let progress = true;
+      while (progress) {
+        if (this.state === HybiState.Header) progress = this.readHeader();
+        else if (this.state === HybiState.Payload) progress = this.readPayload();
+        else progress = false;
+      }
+    } finally {
+      this.queue.settle();
     }
   }
 
@@ -179,8 +184,7 @@ class HybiDecoder extends StreamDecoder {
       return this.dispatchControl(payload);
     }
     if (remaining > 0 && this.queue.length === 0) return false;
-    const piece = this.queue.takeSome(remaining);
-    if (this.masked && piece.length > 0) applyMask(piece, this.mask, this.frameRead & 3);
+    const piece = this.masked ? this.queue.takeSomeUnmasked(remaining, this.mask, this.frameRead & 3) : this.queue.takeSome(remaining);
     this.frameRead += piece.length;
     const frameDone = this.frameRead === this.frameLength;
     if (frameDone) this.state = HybiState.Header;
@@ -246,7 +250,7 @@ class HybiDecoder extends StreamDecoder {
   }
 }
 
-/** A decoder for RFC 6455 / hybi-07/08 frames. Pushed buffers are unmasked in place. */
+/** A decoder for RFC 6455 / hybi-07/08 frames. Pushed buffers are unmasked in place (lent ones into their `into`). */
 export function createHybiDecoder(sink: DecoderSink, options: DecoderOptions): Decoder {
   return new HybiDecoder(sink, options);
 }

@@ -21,7 +21,7 @@ export abstract class StreamDecoder implements Decoder {
     this.tooBigCloseCode = options.tooBigCloseCode ?? CloseCode.MessageTooBig;
   }
 
-  abstract push(chunk: Buffer): void;
+  abstract push(chunk: Buffer, into?: Buffer): void;
 
   /** Switch the subclass's state machine to its Stopped state. */
   protected abstract enterStopped(): void;

@@ -41,8 +41,11 @@ export interface DecoderOptions {
 }
 
 export interface Decoder {
-  /** Feed bytes from the socket. Events are delivered synchronously to the sink. */
-  push(chunk: Buffer): void;
+  /** Feed bytes from the socket. Events are delivered synchronously to the sink. Without `into`
+   *  the decoder owns `chunk` (it may unmask in place and deliver views of it). With `into`, a
+   *  buffer of chunk's length, `chunk` is only lent for the call: what the decoder delivers or keeps
+   *  lies in `into`, which it fills (a payload is unmasked straight into it). */
+  push(chunk: Buffer, into?: Buffer): void;
 }
 
 /** Server → client framing. Results are arrays of chunks written in order (header, payload) so large

@@ -104,6 +104,10 @@ function onSocketData(this: OwnedSocket, chunk: Buffer): void {
   this[kConnection].receive(chunk);
 }
 
+function onSharedRead(this: OwnedSocket, read: Buffer, into: Buffer): void {
+  this[kConnection].receive(read, into);
+}
+
 /** The peer half-closed TCP: finish our side too (a close frame may or may not have come first). */
 function onSocketEnd(this: Socket): void {
   this.end();
@@ -311,7 +315,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.connState = ConnectionState.Open;
     this.host.register(this);
     (socket as OwnedSocket)[kConnection] = this;
-    const buffered = this.host.reads.attach(socket as OwnedSocket, onSocketData);
+    const buffered = this.host.reads.attach(socket as OwnedSocket, onSharedRead);
     if (buffered === undefined) socket.on('data', onSocketData);
     else this.readSize = this.host.reads.size;
     socket.on('end', onSocketEnd);
@@ -371,11 +375,12 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     if (this.inputHeldBy === 0 && this.socket !== undefined && !this.socket.destroyed) this.socket.resume();
   }
 
-  /** One socket read's bytes. A read of `readSize` took all the room it had, and libuv reads the
-   *  socket again at once (it goes on while reads come back full): its replies wait for the next
-   *  read's and both leave in one writev. The check phase of the same loop turn releases them if no
-   *  read follows (the read had been exactly that size). */
-  receive(chunk: Buffer): void {
+  /** One socket read's bytes; with `into`, they are lent for the call and kept in `into` (see
+   *  Decoder.push). A read of `readSize` took all the room it had, and libuv reads the socket again
+   *  at once (it goes on while reads come back full): its replies wait for the next read's and both
+   *  leave in one writev. The check phase of the same loop turn releases them if no read follows
+   *  (the read had been exactly that size). */
+  receive(chunk: Buffer, into?: Buffer): void {
     this.heardSinceVisit = true;
     this.bytesIn += chunk.length;
     const handler = this.handler;
@@ -388,7 +393,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     if (holds && !carried) this.holdWrites(socket);
     if (handler.onReadStart !== undefined) this.callReadHook(handler.onReadStart);
     try {
-      (this.decoder ??= this.createDecoder()).push(chunk);
+      (this.decoder ??= this.createDecoder()).push(chunk, into);
     } catch (err) {
       // The codec promises not to throw; if it does, this connection ends, not the process.
       this.log.error({ err }, 'decoder failed');

@@ -10,8 +10,9 @@
 // is missing (another Node version, a TLS socket), the socket keeps reading as before.
 //
 // Reads run one at a time on the event loop, so one buffer serves every socket, and an idle
-// connection costs nothing more. What a read brought is copied out at once into a buffer of
-// exactly its size, which the receiver owns: handlers keep their messages.
+// connection costs nothing more. A read's bytes are lent to the receiver for the call, with a new
+// buffer of exactly their size to keep them in (handlers keep their messages): the WebSocket
+// decoder unmasks the payloads into it as it goes, so the bytes are not copied first.
 import type { Socket } from 'node:net';
 import { isTlsSocket } from './tls.js';
 
@@ -20,8 +21,9 @@ export const SHARED_READ_SIZE = 256 * 1024;
 /** Node's own read size: 'data' chunks are at most this long. */
 export const NODE_READ_SIZE = 64 * 1024;
 
-/** Receives each read's bytes (of its own), `this` being the socket, as a 'data' listener does. */
-export type ReadReceiver<S extends Socket> = (this: S, chunk: Buffer) => void;
+/** Receives each read, `this` being the socket: `read` (its bytes, lent for the call: the next read
+ *  reuses them) and `into`, a new buffer of the same length for the receiver to keep them in. */
+export type ReadReceiver<S extends Socket> = (this: S, read: Buffer, into: Buffer) => void;
 
 interface NodeReadFields {
   buffer: symbol;
@@ -47,9 +49,7 @@ function findFields(socket: Socket): NodeReadFields | null {
 
 /** Node's callback for a read into the shared buffer (`this`: the socket). */
 function onSharedRead(this: SharedReadSocket, nread: number): void {
-  const chunk = Buffer.allocUnsafe(nread);
-  this[kReads].buffer!.copy(chunk, 0, 0, nread);
-  this[kReceiver](chunk);
+  this[kReceiver](this[kReads].buffer!.subarray(0, nread), Buffer.allocUnsafe(nread));
 }
 
 /** The read buffer of one gateway's sockets. */

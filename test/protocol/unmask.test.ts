@@ -1,8 +1,9 @@
 // Both masking loops (ours, and bufferutil's native one behind applyMask from NATIVE_MIN_BYTES up)
 // against a byte-by-byte reference: every mask phase, every alignment of the view in its
-// ArrayBuffer, every length 0-80, lengths around the switch-over, and large buffers.
+// ArrayBuffer, every length 0-80, lengths around the switch-over, and large buffers; and
+// unmaskInto (source to another buffer) the same way.
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyMask, applyMaskJs, NATIVE_MIN_BYTES, nativeMaskAvailable, useNativeMask } from '../../src/protocol/unmask.js';
+import { applyMask, applyMaskJs, NATIVE_INTO_MIN_BYTES, NATIVE_MIN_BYTES, nativeMaskAvailable, unmaskInto, useNativeMask } from '../../src/protocol/unmask.js';
 
 type Mask = (data: Uint8Array, mask: Uint8Array, phase: number) => void;
 
@@ -94,6 +95,34 @@ describe('masking', () => {
       applyMask(data.subarray(0, cut), MASK, 0);
       applyMask(data.subarray(cut), MASK, cut & 3);
       expect(data.equals(expected), `cut at ${cut}`).toBe(true);
+    }
+  });
+
+  it('unmaskInto writes a range of the source XOR mask to the same range of the target, and touches nothing else, on both paths', () => {
+    for (const native of [true, false]) {
+      useNativeMask(native);
+      for (const length of [...LENGTHS, NATIVE_INTO_MIN_BYTES - 1, NATIVE_INTO_MIN_BYTES]) {
+        for (let phase = 0; phase < 4; phase++) {
+          for (const [from, to] of [
+            [0, 0],
+            [1, 5],
+            [3, 2],
+            [7, 8],
+          ] as const) {
+            // The bytes at [start, start + length) of both; the views start at `from` and `to` of their memory.
+            const start = 5;
+            const source = Buffer.alloc(from + start + length + 2).subarray(from);
+            for (let i = 0; i < source.length; i++) source[i] = (i * 29 + phase) & 0xff;
+            const before = Buffer.from(source);
+            const target = Buffer.alloc(to + start + length + 3, 0xee).subarray(to);
+            unmaskInto(source, target, start, length, MASK, phase);
+            const where = `native ${native}, length ${length}, phase ${phase}, offsets ${from}/${to}`;
+            expect(target.subarray(start, start + length).equals(reference(before.subarray(start, start + length), MASK, phase)), where).toBe(true);
+            expect(source.equals(before), where).toBe(true);
+            expect([...target.subarray(0, start), ...target.subarray(start + length)].every((b) => b === 0xee), where).toBe(true);
+          }
+        }
+      }
     }
   });
 });

@@ -57,9 +57,9 @@ async function writesFor(port: number, path: string, frames: Buffer[], size: num
     count.call(this);
     return writev.apply(this, args);
   });
-  const spyReceive = vi.spyOn(WsConnection.prototype, 'receive').mockImplementation(function (this: WsConnection, chunk) {
+  const spyReceive = vi.spyOn(WsConnection.prototype, 'receive').mockImplementation(function (this: WsConnection, chunk, into) {
     if (this.remotePort === clientPort) reads++;
-    receive.call(this, chunk);
+    receive.call(this, chunk, into);
   });
   try {
     raw.write(Buffer.concat(frames));
