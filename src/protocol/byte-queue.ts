@@ -2,7 +2,7 @@
 // into the first, so nothing is concatenated on push. Decoders keep it short (a frame header,
 // a control frame), because data payloads are consumed as soon as they arrive.
 //
-// A chunk may be borrowed: valid only until the decoder's push returns (a socket read into a
+// A chunk may be lent: valid only until the decoder's push returns (a socket read into a
 // buffer that the next read reuses), with a buffer of the same length to put what is kept into.
 // What leaves the queue then lies in that buffer (copied, or unmasked into it), and settle() moves
 // what is left there before the push returns.
@@ -14,24 +14,24 @@ export class ByteQueue {
   private readonly chunks: Buffer[] = [];
   /** Read position inside chunks[0]. */
   private offset = 0;
-  /** Where the last chunk's bytes go when it is borrowed (see above); undefined: it is not. */
-  private borrowedInto: Buffer | undefined;
+  /** Where the last chunk's bytes go when it is lent (see above); undefined: it is not. */
+  private lentInto: Buffer | undefined;
   /** Unconsumed bytes in total. */
   length = 0;
 
-  /** `into`: `chunk` is borrowed, and this buffer of its length takes what is kept of it; settle()
-   *  must follow before the borrowing ends. */
+  /** `into`: `chunk` is lent, and this buffer of its length takes what is kept of it; settle()
+   *  must follow before the loan ends. */
   push(chunk: Buffer, into?: Buffer): void {
     this.chunks.push(chunk);
     this.length += chunk.length;
-    this.borrowedInto = into;
+    this.lentInto = into;
   }
 
-  /** The borrowed chunk's unconsumed bytes move to its buffer: the chunk may change after this. */
+  /** The lent chunk's unconsumed bytes move to its buffer: the chunk may change after this. */
   settle(): void {
-    const into = this.borrowedInto;
+    const into = this.lentInto;
     if (into === undefined) return;
-    this.borrowedInto = undefined;
+    this.lentInto = undefined;
     const last = this.chunks.length - 1;
     if (last < 0) return;
     const from = last === 0 ? this.offset : 0;
@@ -43,7 +43,7 @@ export class ByteQueue {
     this.chunks.length = 0;
     this.offset = 0;
     this.length = 0;
-    this.borrowedInto = undefined;
+    this.lentInto = undefined;
   }
 
   /** The byte at position k (k < length). */
@@ -85,9 +85,9 @@ export class ByteQueue {
   }
 
   /** The buffer that views of chunks[0] are taken from: the chunk, or where its bytes go when it is
-   *  borrowed (the caller fills that part). */
+   *  lent (the caller fills that part). */
   private firstOwned(): Buffer {
-    return this.borrowedInto !== undefined && this.chunks.length === 1 ? this.borrowedInto : this.chunks[0]!;
+    return this.lentInto !== undefined && this.chunks.length === 1 ? this.lentInto : this.chunks[0]!;
   }
 
   /** Removes and returns n bytes: a view into the pushed chunk when they lie in one, else a copy. */
@@ -115,13 +115,13 @@ export class ByteQueue {
   }
 
   /** Removes and returns up to max bytes from the first chunk only (a view, copied only out of a
-   *  borrowed chunk). */
+   *  lent chunk). */
   takeSome(max: number): Buffer {
     return this.takeFromFirst(max, undefined, 0);
   }
 
   /** takeSome, the bytes XORed with `mask` (the first at position `phase` of its cycle): unmasked in
-   *  place, or out of a borrowed chunk into its buffer, in one pass. */
+   *  place, or out of a lent chunk into its buffer, in one pass. */
   takeSomeUnmasked(max: number, mask: Uint8Array, phase: number): Buffer {
     return this.takeFromFirst(max, mask, phase);
   }

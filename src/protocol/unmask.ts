@@ -59,7 +59,7 @@ function rotate(mask: Uint8Array, phase: number): Uint8Array {
 
 /** XORs data with mask, where data[0] sits at position `phase` (0-3) of the 4-byte mask cycle. */
 export function applyMask(data: Uint8Array, mask: Uint8Array, phase: number): void {
-  if (data.length < NATIVE_MIN_BYTES) return xorBytes(data, mask, phase, 0);
+  if (data.length < NATIVE_MIN_BYTES) return xorBytes(data, data, 0, data.length, mask, phase);
   const native = nativeMask === undefined ? loadNativeMask() : nativeMask;
   if (native === null) return applyMaskJs(data, mask, phase);
   native.unmask(data, rotate(mask, phase));
@@ -74,30 +74,11 @@ export const NATIVE_INTO_MIN_BYTES = 256;
 /** Writes source[start, start + length) XOR mask to the same positions of target, source[start] at
  *  position `phase` of the mask cycle: unmasking while copying, in one pass over the bytes. */
 export function unmaskInto(source: Uint8Array, target: Uint8Array, start: number, length: number, mask: Uint8Array, phase: number): void {
-  if (length < NATIVE_INTO_MIN_BYTES) return xorInto(source, target, start, length, mask, phase);
+  if (length < NATIVE_INTO_MIN_BYTES) return xorBytes(source, target, start, start + length, mask, (phase - start) & 3);
   const native = nativeMask === undefined ? loadNativeMask() : nativeMask;
   if (native !== null) return native.mask(source.subarray(start, start + length), rotate(mask, phase), target, start, length);
   target.set(source.subarray(start, start + length), start);
   applyMaskJs(target.subarray(start, start + length), mask, phase);
-}
-
-/** unmaskInto's byte loop: four bytes per step with the mask in locals. */
-function xorInto(source: Uint8Array, target: Uint8Array, start: number, length: number, mask: Uint8Array, phase: number): void {
-  const end = start + length;
-  const m0 = mask[phase & 3]!;
-  const m1 = mask[(phase + 1) & 3]!;
-  const m2 = mask[(phase + 2) & 3]!;
-  const m3 = mask[(phase + 3) & 3]!;
-  let i = start;
-  for (; i + 3 < end; i += 4) {
-    target[i] = source[i]! ^ m0;
-    target[i + 1] = source[i + 1]! ^ m1;
-    target[i + 2] = source[i + 2]! ^ m2;
-    target[i + 3] = source[i + 3]! ^ m3;
-  }
-  if (i < end) target[i] = source[i]! ^ m0;
-  if (i + 1 < end) target[i + 1] = source[i + 1]! ^ m1;
-  if (i + 2 < end) target[i + 2] = source[i + 2]! ^ m2;
 }
 
 const maskBytes = new Uint8Array(4);
@@ -130,25 +111,25 @@ export function applyMaskJs(data: Uint8Array, mask: Uint8Array, phase: number): 
     if (k < words) view[k] = view[k]! ^ word;
     i += words << 2;
   }
-  xorBytes(data, mask, phase, i);
+  xorBytes(data, data, i, len, mask, phase);
 }
 
-/** data[from..] byte by byte (short payloads, and the tail of long ones): four bytes per step with
- *  the mask in locals. */
-function xorBytes(data: Uint8Array, mask: Uint8Array, phase: number, from: number): void {
-  const len = data.length;
+/** target[from, end) = source[from, end) XOR mask, byte i at position `phase + i` of the mask cycle,
+ *  byte by byte (short payloads, and the tail of long ones; source and target may be the same):
+ *  four bytes per step with the mask in locals. */
+function xorBytes(source: Uint8Array, target: Uint8Array, from: number, end: number, mask: Uint8Array, phase: number): void {
   let i = from;
   const m0 = mask[(phase + i) & 3]!;
   const m1 = mask[(phase + i + 1) & 3]!;
   const m2 = mask[(phase + i + 2) & 3]!;
   const m3 = mask[(phase + i + 3) & 3]!;
-  for (; i + 3 < len; i += 4) {
-    data[i] = data[i]! ^ m0;
-    data[i + 1] = data[i + 1]! ^ m1;
-    data[i + 2] = data[i + 2]! ^ m2;
-    data[i + 3] = data[i + 3]! ^ m3;
+  for (; i + 3 < end; i += 4) {
+    target[i] = source[i]! ^ m0;
+    target[i + 1] = source[i + 1]! ^ m1;
+    target[i + 2] = source[i + 2]! ^ m2;
+    target[i + 3] = source[i + 3]! ^ m3;
   }
-  if (i < len) data[i] = data[i]! ^ m0;
-  if (i + 1 < len) data[i + 1] = data[i + 1]! ^ m1;
-  if (i + 2 < len) data[i + 2] = data[i + 2]! ^ m2;
+  if (i < end) target[i] = source[i]! ^ m0;
+  if (i + 1 < end) target[i + 1] = source[i + 1]! ^ m1;
+  if (i + 2 < end) target[i + 2] = source[i + 2]! ^ m2;
 }
