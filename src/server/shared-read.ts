@@ -74,16 +74,18 @@ export class SharedReads {
     const target = socket as unknown as SharedReadSocket;
     // Null from the constructor: anything else means this socket is not the kind this code knows.
     if (target[fields.buffer] !== null || target[fields.callback] !== null || target[fields.generator] !== null) return undefined;
+    // What the stream took before the switch (the socket was paused, but its handle reads on until
+    // the stream's buffer is full). Taken first: read() may start the handle again.
+    const buffered = socket.readableLength > 0 ? ((socket.read() as Buffer | null) ?? EMPTY) : EMPTY;
     const buffer = (this.buffer ??= Buffer.allocUnsafe(this.size));
     target[kReads] = this;
     target[kReceiver] = receive as ReadReceiver<Socket>;
     target[fields.buffer] = buffer;
     target[fields.callback] = onSharedRead;
     (handle.useUserBuffer as (buffer: Buffer) => void).call(handle, buffer);
-    // A paused stream's handle reads on until its buffer is full; in this mode pause() stops it.
+    // In this mode pause() stops the handle itself.
     socket.pause();
-    // What the stream took before the switch (the socket was paused; its handle may have read on).
-    return socket.readableLength > 0 ? ((socket.read() as Buffer | null) ?? EMPTY) : EMPTY;
+    return buffered;
   }
 }
 

@@ -83,8 +83,11 @@ describe('shared reads', () => {
     await until(() => server.readableLength >= 7, 'the first bytes in the stream buffer');
     const got = collect(new SharedReads(), server);
     expect(got.buffered?.toString()).toBe('before ');
-    server.resume();
+    // Still paused after the switch: nothing is read until resume().
     client.write('after');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got.chunks).toEqual([]);
+    server.resume();
     await until(() => got.chunks.length > 0, 'the second write');
     expect(Buffer.concat(got.chunks).toString()).toBe('after');
   });
