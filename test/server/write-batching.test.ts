@@ -147,3 +147,35 @@ describe('write batching, reads of the default 256 KiB', () => {
     });
   }
 });
+
+describe('reading shares the event loop', () => {
+  let gw: RunningGateway;
+  let port: number;
+  beforeAll(async () => {
+    // Reads of 16 KiB: a 2 MiB burst comes back in many full reads, four of which are a turn's share.
+    gw = await startGateway(gatewayConfig([endpoint('/echo')]), { log: testLog, readSize: 16 * 1024 });
+    port = gw.addresses[0]!.port;
+  });
+  afterAll(() => gw.close());
+
+  it('a connection whose reads keep coming back full stops after four in a turn and reads on in the next: its echoes all arrive, in order', async () => {
+    const { raw, bodyStart } = await open(port, '/echo');
+    const clientPort = raw.socket.localPort;
+    let yields = 0;
+    const turnEnded = WsConnection.prototype.turnEnded;
+    const spy = vi.spyOn(WsConnection.prototype, 'turnEnded').mockImplementation(function (this: WsConnection) {
+      if (this.remotePort === clientPort) yields++;
+      turnEnded.call(this);
+    });
+    try {
+      const payloads = Array.from({ length: 128 }, (_, n) => Buffer.alloc(16 * 1024 - 100, n));
+      raw.write(Buffer.concat(payloads.map((p) => clientFrame(0x2, p))));
+      const all = await raw.until((b) => b.length >= bodyStart + echoBytes(payloads.length, payloads[0]!.length));
+      expect(all.subarray(bodyStart).equals(Buffer.concat(payloads.map(binaryEcho)))).toBe(true);
+      expect(yields).toBeGreaterThan(0);
+    } finally {
+      spy.mockRestore();
+      raw.destroy();
+    }
+  });
+});
