@@ -67,8 +67,8 @@ export function applyMask(data: Uint8Array, mask: Uint8Array, phase: number): vo
 
 /** From this many bytes up unmaskInto calls the native loop: its call (five arguments, and a view
  *  of the source) costs more than applyMask's, so our byte loop wins for longer (bench/codec.bench.mjs,
- *  "decode lent" rows: 32 B after/before 0.94 with the native loop from 96 B up, 0.99-1.00 from
- *  256 B, 512 B or 1 KiB up). */
+ *  "decode lent" 125 B row, after/before: 0.69 with the native loop from 96 B up, 0.82-0.84 with
+ *  ours at that size, the threshold at 256 B, 512 B or 1 KiB). */
 export const NATIVE_INTO_MIN_BYTES = 256;
 
 /** Writes source[start, start + length) XOR mask to the same positions of target, source[start] at

@@ -76,7 +76,6 @@ const EMPTY = Buffer.alloc(0);
 // own in the socket): more wait in the send queue, which joins them.
 const HELD_FRAMES = 256;
 const heldUntilTick: WsConnection[] = [];
-const heldForNextRead: WsConnection[] = [];
 
 /** Who may hold a connection's reading: all must let go before it reads again. */
 const enum InputHold {
@@ -90,19 +89,22 @@ const enum InputHold {
 
 /** libuv reads a socket again at once while reads come back full, up to 32 times: with 256 KiB
  *  reads one peer streaming large messages could take 8 MiB of the loop's turn while every other
- *  connection waited (a 32 B echo's p99 next to two 1 MiB streams: 6-7 → 13-16 ms). A connection
- *  whose reads come back full this many times in one turn stops reading until the turn's check
- *  phase (1 MiB with 256 KiB reads). */
+ *  connection waited (a 32 B echo's p99 next to two 1 MiB streams: 13-16 ms; 2.5-5 ms with this).
+ *  A connection whose reads come back full this many times in one turn stops reading until the
+ *  turn's check phase (1 MiB with 256 KiB reads). */
 const FULL_READS_PER_TURN = 4;
-/** Counts turns of the event loop in which some connection made a full read (each ends in the
- *  check phase: endReadTurn). */
+/** Counts turns of the event loop in which some connection made a full read; each such turn ends
+ *  in its check phase (endReadTurn), which sends the replies a full read carried (no read followed
+ *  it) and lets the connections that had their share read on. */
 let readTurn = 0;
 let readTurnEnding = false;
+const carriedToNextRead: WsConnection[] = [];
 const heldForTurnEnd: WsConnection[] = [];
 
 function endReadTurn(): void {
   readTurn++;
   readTurnEnding = false;
+  for (const conn of carriedToNextRead.splice(0)) conn.releaseCarriedWrites();
   for (const conn of heldForTurnEnd.splice(0)) conn.turnEnded();
 }
 
@@ -110,9 +112,6 @@ function releaseHeldSockets(): void {
   for (const conn of heldUntilTick.splice(0)) conn.releaseWrites();
 }
 
-function releaseSocketsHeldForNextRead(): void {
-  for (const conn of heldForNextRead.splice(0)) conn.releaseCarriedWrites();
-}
 const NO_HEADERS: ReadonlyArray<[string, string]> = [];
 
 // Socket listeners are shared functions that find their connection on the socket, rather than
@@ -124,7 +123,7 @@ function onSocketData(this: OwnedSocket, chunk: Buffer): void {
   this[kConnection].receive(chunk);
 }
 
-function onSharedRead(this: OwnedSocket, read: Buffer, into: Buffer): void {
+function onSocketLentRead(this: OwnedSocket, read: Buffer, into: Buffer): void {
   this[kConnection].receive(read, into);
 }
 
@@ -338,7 +337,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     this.connState = ConnectionState.Open;
     this.host.register(this);
     (socket as OwnedSocket)[kConnection] = this;
-    const buffered = this.host.reads.attach(socket as OwnedSocket, onSharedRead);
+    const buffered = this.host.reads.attach(socket as OwnedSocket, onSocketLentRead);
     if (buffered === undefined) socket.on('data', onSocketData);
     else this.readSize = this.host.reads.size;
     socket.on('end', onSocketEnd);
@@ -423,16 +422,18 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
       this.fail(1011, 'internal error');
     }
     if (handler.onReadEnd !== undefined) this.callReadHook(handler.onReadEnd);
-    if (chunk.length >= this.readSize) this.countFullRead();
+    const full = chunk.length >= this.readSize;
+    if (full) this.countFullRead();
     if (!holds) return;
     // Carried once at most: a peer streaming megabytes still gets its replies every two reads.
-    if (chunk.length >= this.readSize && !carried && this.socket !== undefined) {
+    if (full && !carried && this.socket !== undefined) {
       this.writesCarried = true;
-      if (heldForNextRead.push(this) === 1) setImmediate(releaseSocketsHeldForNextRead);
+      carriedToNextRead.push(this);
     } else this.releaseWrites();
   }
 
-  /** A full read: libuv reads this socket again at once, unless it has had its share of the turn. */
+  /** A full read: libuv reads this socket again at once, unless it has had its share of the turn.
+   *  The turn's end is scheduled here for the carried replies too. */
   private countFullRead(): void {
     if (!readTurnEnding) {
       readTurnEnding = true;

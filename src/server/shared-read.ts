@@ -32,8 +32,7 @@ interface NodeReadFields {
 }
 
 const kReceiver = Symbol('wsgate.readReceiver');
-const kReads = Symbol('wsgate.sharedReads');
-type SharedReadSocket = Socket & Record<symbol, unknown> & { [kReceiver]: ReadReceiver<Socket>; [kReads]: SharedReads };
+type SharedReadSocket = Socket & Record<symbol, unknown> & { [kReceiver]: ReadReceiver<Socket> };
 
 /** Found on the first socket; null when this Node lacks them. */
 let fields: NodeReadFields | null | undefined;
@@ -47,9 +46,9 @@ function findFields(socket: Socket): NodeReadFields | null {
   return buffer && callback && generator ? { buffer, callback, generator } : null;
 }
 
-/** Node's callback for a read into the shared buffer (`this`: the socket). */
-function onSharedRead(this: SharedReadSocket, nread: number): void {
-  this[kReceiver](this[kReads].buffer!.subarray(0, nread), Buffer.allocUnsafe(nread));
+/** Node's callback for a read into the shared buffer (`this`: the socket; Node passes the buffer). */
+function onSharedRead(this: SharedReadSocket, nread: number, buffer: Buffer): void {
+  this[kReceiver](buffer.subarray(0, nread), Buffer.allocUnsafe(nread));
 }
 
 /** The read buffer of one gateway's sockets. */
@@ -78,7 +77,6 @@ export class SharedReads {
     // the stream's buffer is full). Taken first: read() may start the handle again.
     const buffered = socket.readableLength > 0 ? ((socket.read() as Buffer | null) ?? EMPTY) : EMPTY;
     const buffer = (this.buffer ??= Buffer.allocUnsafe(this.size));
-    target[kReads] = this;
     target[kReceiver] = receive as ReadReceiver<Socket>;
     target[fields.buffer] = buffer;
     target[fields.callback] = onSharedRead;

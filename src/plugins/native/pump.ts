@@ -23,7 +23,6 @@ import type { NativeQueueDepth } from './queue-depth.js';
 import { dispatchRecords, RECORD_HEADER_SIZE, type OrphanLog, type RecordTarget } from './records.js';
 
 const SLAB_SIZE = 64 * 1024;
-const EMPTY = Buffer.alloc(0);
 /** A slab with less room than this is replaced before a drain (its rest stays with its views). */
 const SLAB_MIN = 16 * 1024;
 /** Drain calls per wake-up before yielding to the event loop (a plugin may send without pause). */
@@ -49,6 +48,7 @@ const TURN_BUDGET_MS = 2;
 /** A backlog beyond this many bytes is handed over regardless of the budget: memory stays bounded
  *  when on_message calls (whose output must leave the helper with them) outpace the slices. */
 const BACKLOG_LIMIT = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /** Records taken from the helper and not yet handed over: `buf[at, end)`; `input`: the message of
  *  the on_message call they came from (their InputSlice records are views of it). */
