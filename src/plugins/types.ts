@@ -54,6 +54,16 @@ export interface Connection<S = unknown> {
   leave(group: string): void;
 }
 
+/** What the gateway's connections offer the native plugin host beside Connection (not part of the
+ *  handler API): frames the helper encoded itself, written as they are. */
+export interface EncodedFrameSink {
+  /** This connection's text and binary frames are plain RFC 6455 frames (no permessage-deflate, not hixie). */
+  readonly sendsPlainFrames: boolean;
+  /** Writes `frames`: `count` whole text or binary frames, encoded, as send() would have written
+   *  them one by one. False (nothing written) when send() would return false. */
+  sendFrames(frames: Buffer, count: number): boolean;
+}
+
 /** A verified client certificate (wss:// with SSLVerifyClient). DNs in RFC 2253 order, as
  *  Apache's SSL_CLIENT_S_DN: `CN=alice,O=Example`. */
 export interface ClientCertificate {

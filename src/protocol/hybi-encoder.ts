@@ -52,6 +52,22 @@ export function encodeFrame(opcode: Opcode, payload: Buffer): Buffer[] {
   return [header, payload];
 }
 
+/** Data frames (not ping, pong or close) among the whole server frames in `wire`, as encodeFrame
+ *  makes them (unmasked), back to back; a frame cut short at the end counts once its first two
+ *  bytes are there. */
+export function countDataFrames(wire: Buffer): number {
+  let count = 0;
+  for (let at = 0; at + 1 < wire.length; ) {
+    if ((wire[at]! & 0x08) === 0) count++;
+    const short = wire[at + 1]! & 0x7f;
+    if (short < 126) at += 2 + short;
+    else if (at + (short === 126 ? 4 : 10) > wire.length) break;
+    else if (short === 126) at += 4 + wire.readUInt16BE(at + 2);
+    else at += 10 + Number(wire.readBigUInt64BE(at + 2));
+  }
+  return count;
+}
+
 /** A permessage-deflate message (RFC 7692 §6): one frame with RSV1 set, carrying `deflated`
  *  (the compressed bytes without their 00 00 ff ff tail). */
 export function encodeDeflatedMessage(deflated: Buffer, isBinary: boolean): Buffer[] {

@@ -23,7 +23,7 @@ export {
 } from './handshake-hixie.js';
 export { errorResponse, reasonPhrase, type HeaderList } from './http-head.js';
 export { createHybiDecoder } from './hybi-decoder.js';
-export { hybiEncoder, closePayload, truncateUtf8, encodeDeflatedMessage } from './hybi-encoder.js';
+export { hybiEncoder, closePayload, truncateUtf8, encodeDeflatedMessage, countDataFrames } from './hybi-encoder.js';
 export {
   negotiatePerMessageDeflate,
   parseExtensionOffers,

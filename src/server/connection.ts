@@ -4,10 +4,10 @@ import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { WsgateError } from '../errors.js';
-import { createHixieDecoder, createHybiDecoder, headerValue, hixieEncoder, hybiEncoder, negotiatePerMessageDeflate } from '../protocol/index.js';
+import { countDataFrames, createHixieDecoder, createHybiDecoder, headerValue, hixieEncoder, hybiEncoder, negotiatePerMessageDeflate } from '../protocol/index.js';
 import type { EndpointSettings } from '../config/model.js';
 import type { Decoder, DecoderSink, Encoder, ProtocolVersion } from '../protocol/types.js';
-import type { ClientCertificate, Handler, HandshakeRequest, MessageData, PendingConnection } from '../plugins/types.js';
+import type { ClientCertificate, EncodedFrameSink, Handler, HandshakeRequest, MessageData, PendingConnection } from '../plugins/types.js';
 import type { DeferredFrame, SharedDeflates } from '../registry/local.js';
 import { CompressionSession, InflatingSink, OrderedOutput } from './compression.js';
 import type { EndpointRuntime } from './endpoint.js';
@@ -152,7 +152,7 @@ function toBuffer(data: MessageData | undefined): Buffer {
   return typeof data === 'string' ? Buffer.from(data) : data;
 }
 
-export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTarget, ScheduledOutput {
+export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTarget, ScheduledOutput, EncodedFrameSink {
   readonly id: string;
   readonly path: string;
   private readonly search: string;
@@ -548,6 +548,18 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     return this.writeFrame(this.frameFor(payload, binary) ?? this.encoder!.message(payload, binary));
   }
 
+  get sendsPlainFrames(): boolean {
+    return !this.isHixie && this.compression === undefined;
+  }
+
+  /** A native plugin's replies, framed by its helper: as `count` send() calls, in one write. */
+  sendFrames(frames: Buffer, count: number): boolean {
+    if (this.connState !== ConnectionState.Open || !this.writeFrame([frames])) return false;
+    // writeNow counted the chunk as one message.
+    this.messagesOut += count - 1;
+    return true;
+  }
+
   /** A deflated frame still to be made, when this message goes out compressed; undefined = plain.
    *  `shared`: a broadcast's deflates, reused when this connection's parameters allow. */
   frameFor(payload: Buffer, isBinary: boolean, shared?: SharedDeflates): DeferredFrame | undefined {
@@ -692,6 +704,13 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     return start >= socket.writableHighWaterMark || this.heldFrames >= HELD_FRAMES;
   }
 
+  /** Messages in a queued entry: its one frame's, or a native plugin's framed replies (sendFrames:
+   *  whole frames in one chunk). */
+  private dataFramesIn(entry: Buffer[]): number {
+    if (this.isHixie || entry.length > 1) return this.isDataFrame(entry[0]!) ? 1 : 0;
+    return countDataFrames(entry[0]!);
+  }
+
   private isDataFrame(first: Buffer): boolean {
     return this.isHixie ? first[0] === 0x00 : (first[0]! & 0x08) === 0;
   }
@@ -756,7 +775,7 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     const queue = this.queue;
     if (queue === undefined) return;
     for (const frame of queue.drop()) {
-      if (this.isDataFrame(frame[0]!)) this.messagesOut--;
+      this.messagesOut -= this.dataFramesIn(frame);
       for (const chunk of frame) this.bytesOut -= chunk.length;
     }
   }

@@ -233,6 +233,31 @@ describe('on_message and send', () => {
     await disconnect(conn);
   });
 
+  test("handing replies over stops after the turn's budget and goes on in later turns, in order", async () => {
+    // Sends that take 0.1 ms each: the pump's 2 ms budget per turn lets a few dozen through at once.
+    class SlowConnection extends FakeConnection {
+      override send(data: Buffer | string, isBinary?: boolean): boolean {
+        const end = performance.now() + 0.1;
+        while (performance.now() < end);
+        return super.send(data, isBinary);
+      }
+    }
+    const fake = new SlowConnection();
+    const conn = await accept(fake);
+    message(conn, 'burst:3000');
+    // Without the budget: the whole direct part and eight drain rounds (all 3,000) in this call.
+    expect(fake.calls.length).toBeGreaterThan(0);
+    expect(fake.calls.length).toBeLessThan(300);
+    let turns = 0;
+    while (fake.calls.length < 3000 && turns < 10_000) {
+      await new Promise((resolve) => setImmediate(resolve));
+      turns++;
+    }
+    expect(turns).toBeGreaterThan(5);
+    expect(fake.texts()).toEqual(Array.from({ length: 3000 }, (_, i) => `b${i}`));
+    await disconnect(conn);
+  });
+
   test('a message larger than the drain buffer arrives intact', async () => {
     const fake = new FakeConnection();
     const conn = await accept(fake);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WsgateError } from '../../src/errors.js';
 import { Opcode, createHybiDecoder, hybiEncoder, isValidUtf8, truncateUtf8 } from '../../src/protocol/index.js';
-import { encodeFrame } from '../../src/protocol/hybi-encoder.js';
+import { countDataFrames, encodeFrame } from '../../src/protocol/hybi-encoder.js';
 import { decodeWhole } from './helpers.js';
 import { parseWithWs } from './ws-oracle.js';
 
@@ -80,5 +80,26 @@ describe('hybiEncoder', () => {
     expect(hex(hybiEncoder.close(2000))).toBe('880207d0');
     expect(hex(hybiEncoder.close(1016))).toBe('880203f8');
     expect(hex(hybiEncoder.pong(Buffer.alloc(125, 1))!).length).toBe((2 + 125) * 2);
+  });
+
+  it("counts the data frames among whole frames back to back (how the send queue uncounts a native plugin's framed replies)", () => {
+    const frames = [
+      ...encodeFrame(Opcode.Text, Buffer.from('a')),
+      ...hybiEncoder.ping(Buffer.from('p')),
+      ...encodeFrame(Opcode.Binary, Buffer.alloc(125)),
+      ...encodeFrame(Opcode.Binary, Buffer.alloc(126)),
+      ...encodeFrame(Opcode.Text, Buffer.alloc(65_535)),
+      ...encodeFrame(Opcode.Binary, Buffer.alloc(65_536)),
+      ...hybiEncoder.close(1000),
+      ...encodeFrame(Opcode.Binary, Buffer.alloc(0)),
+    ];
+    const wire = Buffer.concat(frames);
+    expect(countDataFrames(wire)).toBe(6);
+    expect(countDataFrames(Buffer.alloc(0))).toBe(0);
+    // A frame cut short counts once its first two bytes are there; reading stops at it.
+    const cut = Buffer.concat([...encodeFrame(Opcode.Text, Buffer.from('a')), ...encodeFrame(Opcode.Binary, Buffer.alloc(300))]);
+    expect(countDataFrames(cut.subarray(0, 100))).toBe(2);
+    expect(countDataFrames(Buffer.from([0x82, 0x7f, 0, 0]))).toBe(1);
+    expect(countDataFrames(Buffer.from([0x81]))).toBe(0);
   });
 });

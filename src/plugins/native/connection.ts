@@ -1,5 +1,5 @@
 // One client connection of a native plugin: the C connection object and the JS Connection it feeds.
-import type { Connection } from '../types.js';
+import type { Connection, EncodedFrameSink } from '../types.js';
 import { pluginClose } from './close-payload.js';
 import type { NativeLibrary, NativePointer } from './ffi.js';
 import type { Pump } from './pump.js';
@@ -32,6 +32,8 @@ export class NativeConnection implements RecordTarget {
   /** The memory the batch's messages lie in (their socket read's): a batch is one C call over it. */
   private batchMemory: ArrayBufferLike | undefined;
   private resolveFinished: (() => void) | undefined;
+  /** The gateway's connection, when it takes frames the helper encoded (a test double may not). */
+  private readonly frameSink: EncodedFrameSink | undefined;
 
   constructor(
     private readonly lib: NativeLibrary,
@@ -41,6 +43,13 @@ export class NativeConnection implements RecordTarget {
     private readonly plugin: string,
   ) {
     this.token = pump.register(this);
+    const sink = conn as Partial<EncodedFrameSink>;
+    this.frameSink = typeof sink.sendFrames === 'function' ? (conn as Connection & EncodedFrameSink) : undefined;
+  }
+
+  /** The helper may frame this connection's replies: plain RFC 6455 frames (known once the 101 is decided). */
+  private get framed(): boolean {
+    return this.frameSink?.sendsPlainFrames === true;
   }
 
   bind(pointer: NativePointer): void {
@@ -71,7 +80,7 @@ export class NativeConnection implements RecordTarget {
     }
     // A large message goes alone, as its replies may be large: nothing else queues behind them.
     this.flush();
-    this.pump.message(this.pointer, type, data);
+    this.pump.message(this.pointer, type, data, this.framed);
   }
 
   /** The messages of one socket read are about to arrive: collect them for one C call. */
@@ -95,8 +104,8 @@ export class NativeConnection implements RecordTarget {
     const bytes = this.batchBytes;
     this.batchBytes = 0;
     if (this.state !== NativeConnectionState.Open) return;
-    if (batch.length === 1) this.pump.message(this.pointer, batch[0]![0], batch[0]![1], urgent);
-    else this.pump.messages(this.pointer, batch, memory, bytes, urgent);
+    if (batch.length === 1) this.pump.message(this.pointer, batch[0]![0], batch[0]![1], this.framed, urgent);
+    else this.pump.messages(this.pointer, batch, memory, bytes, this.framed, urgent);
   }
 
   deliver(type: RecordType, payload: Buffer): void {
@@ -105,6 +114,16 @@ export class NativeConnection implements RecordTarget {
       this.forward(type, payload);
     } catch (err) {
       this.conn.log.error({ err }, 'native plugin message could not be sent');
+    }
+  }
+
+  deliverFrames(frames: Buffer, count: number): void {
+    try {
+      // The helper frames only for calls that said `framed`, which needs the sink.
+      if (this.frameSink === undefined) throw new Error('native helper: framed replies for a connection that takes none');
+      this.frameSink.sendFrames(frames, count);
+    } catch (err) {
+      this.conn.log.error({ err }, 'native plugin messages could not be sent');
     }
   }
 

@@ -20,7 +20,7 @@
 import { Socket } from 'node:net';
 import { toNumber, type NativeLibrary, type NativePointer } from './ffi.js';
 import type { NativeQueueDepth } from './queue-depth.js';
-import { dispatchRecords, RECORD_HEADER_SIZE, type OrphanLog, type RecordTarget } from './records.js';
+import { dispatchRecords, FRAMES_RECORD_OVERHEAD, MAX_FRAME_HEADER_SIZE, RECORD_HEADER_SIZE, type OrphanLog, type RecordTarget } from './records.js';
 
 const SLAB_SIZE = 64 * 1024;
 /** A slab with less room than this is replaced before a drain (its rest stays with its views). */
@@ -149,22 +149,23 @@ export class Pump {
   }
 
   /** on_message, then that connection's queue (replies keep their order; what the turn's budget
-   *  does not reach follows in the next turns). `urgent`: all of it now (the connection is closing). */
-  message(conn: NativePointer, type: number, data: Buffer, urgent = false): void {
+   *  does not reach follows in the next turns). `frames`: text and binary replies may come framed
+   *  (the connection's frames carry no extension). `urgent`: all of it now (the connection is closing). */
+  message(conn: NativePointer, type: number, data: Buffer, frames: boolean, urgent = false): void {
     // Room for a reply of the message's size up to a slab, which the plugin then writes straight
     // into the slab. A reply made of the message's own bytes (an echo) needs none: it comes back as
     // a view of `data`. A larger reply of the plugin's own memory takes the queue (a copy there and
     // one into a buffer of its own): sizing every large message's slab for it cost more (1 MiB echoes:
     // 1,500 → 1,070 µs of CPU each without it).
-    const out = this.outBuffer(Math.min(data.length, SLAB_SIZE) + RECORD_HEADER_SIZE);
-    const result = toNumber(this.lib.connMessage(conn, type, data.length ? data : null, data.length, out, out.length));
+    const out = this.outBuffer(Math.min(data.length, SLAB_SIZE) + (frames ? FRAMES_RECORD_OVERHEAD + MAX_FRAME_HEADER_SIZE : RECORD_HEADER_SIZE));
+    const result = toNumber(this.lib.connMessage(conn, type, data.length ? data : null, data.length, out, out.length, frames ? 1 : 0));
     if (this.collect(out, result, data)) this.consumeFor(result, conn, urgent);
   }
 
   /** on_message for each of several messages in one C call, then the connection's queue. The
    *  messages lie in one piece of memory (NativeConnection batches them so), which the helper is
    *  given once, with where each lies in it: nothing is copied. */
-  messages(conn: NativePointer, batch: ReadonlyArray<readonly [number, Buffer]>, memory: ArrayBufferLike | undefined, bytes: number, urgent = false): void {
+  messages(conn: NativePointer, batch: ReadonlyArray<readonly [number, Buffer]>, memory: ArrayBufferLike | undefined, bytes: number, frames: boolean, urgent = false): void {
     const count = batch.length;
     if (this.index.length < INDEX_FIELDS * count) this.index = new Uint32Array(Math.max(INDEX_FIELDS * count, 2 * this.index.length));
     const index = this.index;
@@ -187,8 +188,9 @@ export class Pump {
     // Room for each message's reply up to its own size (written straight into the slab), up to half
     // a slab: asking for a whole one would replace the slab at every call. Replies past what the
     // slab holds wait in the helper's queue (an echo's are offsets into `base`, 24 bytes each).
-    const slab = this.outBuffer(Math.min(bytes + RECORD_HEADER_SIZE * count, SLAB_SIZE / 2));
-    const result = toNumber(this.lib.connMessages(conn, base, base.length, index, count, slab, slab.length));
+    // Framed replies need less per message (a header of 2 or 4 bytes below 64 KiB) and one record.
+    const slab = this.outBuffer(Math.min(bytes + RECORD_HEADER_SIZE * count + (frames ? FRAMES_RECORD_OVERHEAD : 0), SLAB_SIZE / 2));
+    const result = toNumber(this.lib.connMessages(conn, base, base.length, index, count, slab, slab.length, frames ? 1 : 0));
     if (this.collect(slab, result, base)) this.consumeFor(result, conn, urgent);
   }
 

@@ -15,6 +15,9 @@ export enum RecordType {
   /** A send of bytes inside the message on_message was handling: u32 type, u32 offset, u32 length
    *  into that message's buffer (the `input` of dispatchRecords), delivered without a copy. */
   InputSlice = 0x1003,
+  /** A call's text and binary replies, framed by the helper (the call was told the connection's
+   *  frames carry no extension): u32 frame count, then the frames as they go on the wire. */
+  Frames = 0x1004,
 }
 
 /** One ap_log_* line of a plugin. */
@@ -37,11 +40,16 @@ export function parseLogRecord(payload: Buffer): PluginLogLine {
 }
 
 export const RECORD_HEADER_SIZE = 12;
+/** A Frames record's bytes besides its frames and a header of at most 10 bytes per frame. */
+export const FRAMES_RECORD_OVERHEAD = RECORD_HEADER_SIZE + 4;
+export const MAX_FRAME_HEADER_SIZE = 10;
 
 /** Receives one connection's records, in the order the plugin queued them. */
 export interface RecordTarget {
   /** `payload` is owned by the receiver (never reused). */
   deliver(type: RecordType, payload: Buffer): void;
+  /** `frames`: `count` encoded text/binary frames (a Frames record), owned like `deliver`'s payload. */
+  deliverFrames(frames: Buffer, count: number): void;
   disconnected(): void;
   pluginLog(line: PluginLogLine): void;
 }
@@ -84,6 +92,10 @@ export function dispatchRecords(
     if (target === undefined) continue;
     if (type === RecordType.Disconnected) {
       target.disconnected();
+      continue;
+    }
+    if (type === RecordType.Frames) {
+      target.deliverFrames(buf.subarray(start + 4, at), buf.readUInt32LE(start));
       continue;
     }
     if (type === RecordType.InputSlice) {

@@ -28,8 +28,22 @@
 /* WSG_RECORD_INPUT_SLICE: a send of bytes inside the message on_message is handling (an echo, a
  * reply that quotes the request): u32 type, u32 offset, u32 length into that message's buffer,
  * which JS still holds, instead of a copy. */
-enum { WSG_RECORD_OVERFLOW = 0x1000, WSG_RECORD_DISCONNECTED = 0x1001, WSG_RECORD_LOG = 0x1002, WSG_RECORD_INPUT_SLICE = 0x1003 };
+/* WSG_RECORD_FRAMES: text and binary sends inside on_message, already framed for the wire (RFC 6455
+ * server frames: FIN, no mask, no extension), when JS asked for them (the call's `frames` argument):
+ * u32 frame count, then the frames back to back. A call's consecutive sends share one record, which
+ * JS writes to the socket as it is: no record, view or frame of its own per reply. */
+enum {
+  WSG_RECORD_OVERFLOW = 0x1000,
+  WSG_RECORD_DISCONNECTED = 0x1001,
+  WSG_RECORD_LOG = 0x1002,
+  WSG_RECORD_INPUT_SLICE = 0x1003,
+  WSG_RECORD_FRAMES = 0x1004,
+};
 enum { WSG_SLICE_PAYLOAD = 12, WSG_SLICE_MIN = 64 };
+/* Framed sends: the count before the frames; an input slice longer than WSG_FRAMED_SLICE_MAX stays a
+ * slice (its bytes are not copied; JS frames it), as JS's encoder copies payloads up to 1 KiB
+ * behind their header and sends larger ones as they are. */
+enum { WSG_FRAMES_COUNT = 4, WSG_FRAMED_SLICE_MAX = 1024 };
 enum { WSG_RECORD_HEADER = 12 }; /* u32 token, u32 type, u32 length (little-endian host) */
 /* Bytes of a plugin's close payload that are queued: the 125 a close frame may carry, plus one that
  * says the payload was longer and whether the reason's cut falls inside a UTF-8 sequence. */
@@ -165,6 +179,12 @@ static __thread size_t tl_direct_cost;
  * whose buffer JS reuses. */
 static __thread const unsigned char *tl_input;
 static __thread size_t tl_input_len;
+/* That call's text and binary sends go into tl_out framed (WSG_RECORD_FRAMES), when JS asked. The
+ * record being added to starts at tl_frames_at and ends at tl_frames_end; it takes the next frame
+ * only while it is the last record written (tl_frames_end == tl_used), so frames keep their order
+ * with the other records. */
+static __thread int tl_frames;
+static __thread size_t tl_frames_at, tl_frames_end;
 
 /* ---- APR, loaded at run time so the helper builds and runs without it ---- */
 typedef int (*apr_initialize_fn)(void);
@@ -350,6 +370,55 @@ static void remove_ready_locked(wsg_conn *c) {
 
 static void put_record(unsigned char *out, size_t *used, uint32_t token, uint32_t type, const unsigned char *data, uint32_t len);
 
+/* RFC 6455 5.2: a server frame's header is 2 bytes, 4 with a 16-bit length, 10 with a 64-bit one. */
+static size_t frame_header_size(size_t len) { return len < 126 ? 2 : len <= 0xFFFF ? 4 : 10; }
+
+/* What a framed send adds to tl_out: its frame, and a record header with the count unless it joins
+ * the record written last. */
+static size_t framed_need(size_t len) {
+  size_t record = tl_frames_end == tl_used && tl_frames_end != 0 ? 0 : WSG_RECORD_HEADER + WSG_FRAMES_COUNT;
+  return record + frame_header_size(len) + len;
+}
+
+static void put_u32(unsigned char *p, uint32_t v);
+static uint32_t get_u32(const unsigned char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+/* Writes a FIN text or binary frame of `data` at tl_out + at (the space framed_need reserved),
+ * adding it to the last record when that is the call's open WSG_RECORD_FRAMES. */
+static void put_frame(size_t at, uint32_t token, int kind, const unsigned char *data, size_t len) {
+  if (!(tl_frames_end == at && tl_frames_end != 0)) {
+    tl_frames_at = at;
+    put_u32(tl_out + at, token);
+    put_u32(tl_out + at + 4, WSG_RECORD_FRAMES);
+    put_u32(tl_out + at + 8, WSG_FRAMES_COUNT);
+    put_u32(tl_out + at + WSG_RECORD_HEADER, 0);
+    at += WSG_RECORD_HEADER + WSG_FRAMES_COUNT;
+  }
+  unsigned char *p = tl_out + at;
+  size_t header = frame_header_size(len);
+  p[0] = (unsigned char)(0x80 | (kind == MESSAGE_TYPE_TEXT ? 0x1 : 0x2));
+  if (header == 2) {
+    p[1] = (unsigned char)len;
+  } else if (header == 4) {
+    p[1] = 126;
+    p[2] = (unsigned char)(len >> 8);
+    p[3] = (unsigned char)len;
+  } else {
+    p[1] = 127;
+    for (int i = 0; i < 8; i++) p[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+  }
+  if (len) memcpy(p + header, data, len);
+  size_t frame = header + len;
+  unsigned char *record = tl_out + tl_frames_at;
+  put_u32(record + 8, get_u32(record + 8) + (uint32_t)frame);
+  put_u32(record + WSG_RECORD_HEADER, get_u32(record + WSG_RECORD_HEADER) + 1);
+  tl_frames_end = at + frame;
+}
+
 /* ---- the server functions the plugin calls ---- */
 static wsg_conn *conn_of(const WebSocketServer *server) { return (wsg_conn *)server; }
 
@@ -493,8 +562,13 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
   uintptr_t from = (uintptr_t)buf, input = (uintptr_t)tl_input;
   int slice = tl_input && kind != MESSAGE_TYPE_CLOSE && size >= WSG_SLICE_MIN && from >= input &&
               from - input <= tl_input_len && size <= tl_input_len - (from - input);
-  size_t record = slice ? WSG_SLICE_PAYLOAD : payload;
-  if (tl_in_message == c && tl_out && kind != MESSAGE_TYPE_CLOSE && tl_used + WSG_RECORD_HEADER + record <= tl_cap) {
+  int framed = tl_in_message == c && tl_frames && (kind == MESSAGE_TYPE_TEXT || kind == MESSAGE_TYPE_BINARY) &&
+               !(slice && size > WSG_FRAMED_SLICE_MAX);
+  size_t need = framed ? framed_need(payload) : 0;
+  /* A frame that does not fit may still fit as a slice record. */
+  if (framed && tl_used + need > tl_cap) framed = 0;
+  if (!framed) need = WSG_RECORD_HEADER + (slice ? WSG_SLICE_PAYLOAD : payload);
+  if (tl_in_message == c && tl_out && kind != MESSAGE_TYPE_CLOSE && tl_used + need <= tl_cap) {
     /* Straight into JS's buffer, when nothing of this connection is queued (order is kept). The
      * space is reserved under the lock and filled after it: only this thread writes or reads it
      * until the call returns. */
@@ -503,11 +577,15 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
     int refused = !direct && !takes_sends_locked(c);
     size_t at = tl_used;
     if (direct) {
-      tl_used += WSG_RECORD_HEADER + record;
+      tl_used += need;
       tl_direct_cost += ITEM_COST(payload);
     }
     pthread_mutex_unlock(&g_lock);
     if (refused) return 0;
+    if (direct && framed) {
+      put_frame(at, c->token, kind, buf, payload);
+      return size;
+    }
     if (direct && slice) {
       unsigned char where[WSG_SLICE_PAYLOAD];
       uint32_t fields[3] = {(uint32_t)kind, (uint32_t)(from - input), (uint32_t)size};
@@ -872,18 +950,21 @@ static int64_t drain_from(wsg_conn *c, unsigned char *out, size_t cap, size_t us
 WSG_API int64_t wsg_drain(wsg_conn *c, unsigned char *out, size_t cap) { return drain_from(c, out, cap, 0); }
 
 /* on_message's sends go into `out` while they can (tl_out), then the queue follows them. */
-static void in_message_begin(wsg_conn *c, unsigned char *out, size_t cap) {
+static void in_message_begin(wsg_conn *c, unsigned char *out, size_t cap, int frames) {
   tl_in_message = c;
   tl_out = out;
   tl_cap = cap;
   tl_used = 0;
   tl_direct_cost = 0;
+  tl_frames = frames;
+  tl_frames_at = tl_frames_end = 0;
 }
 
 static int64_t in_message_end(wsg_conn *c, unsigned char *out, size_t cap) {
   size_t used = tl_used;
   tl_in_message = NULL;
   tl_out = NULL;
+  tl_frames = 0;
   return drain_from(c, out, cap, used);
 }
 
@@ -902,9 +983,11 @@ WSG_API void wsg_conn_closing(wsg_conn *c) {
  * of a message's own bytes becomes an input slice of `base`. A connection that starts closing
  * meanwhile (the plugin's close, its queue over the cap) hears none of the batch's later messages,
  * as one message at a time it would not: a plugin bursting on each of a thousand queued commands
- * would otherwise make millions of refused sends in this one call, on the JS thread. */
-WSG_API int64_t wsg_conn_messages(wsg_conn *c, unsigned char *base, size_t base_size, const uint32_t *index, size_t count, unsigned char *out, size_t cap) {
-  in_message_begin(c, out, cap);
+ * would otherwise make millions of refused sends in this one call, on the JS thread. `frames`: the
+ * connection's frames carry no extension, so text and binary replies may come framed (WSG_RECORD_FRAMES). */
+WSG_API int64_t wsg_conn_messages(wsg_conn *c, unsigned char *base, size_t base_size, const uint32_t *index, size_t count,
+                                  unsigned char *out, size_t cap, int frames) {
+  in_message_begin(c, out, cap, frames);
   tl_input = base_size ? base : NULL;
   tl_input_len = base_size;
   for (size_t i = 0; i < count; i++) {
@@ -921,9 +1004,10 @@ WSG_API int64_t wsg_conn_messages(wsg_conn *c, unsigned char *base, size_t base_
   return in_message_end(c, out, cap);
 }
 
-/* Calls on_message on the JS thread, then drains what the plugin queued, keeping reply order. */
-WSG_API int64_t wsg_conn_message(wsg_conn *c, int type, unsigned char *buf, size_t size, unsigned char *out, size_t cap) {
-  in_message_begin(c, out, cap);
+/* Calls on_message on the JS thread, then drains what the plugin queued, keeping reply order.
+ * `frames` as for wsg_conn_messages. */
+WSG_API int64_t wsg_conn_message(wsg_conn *c, int type, unsigned char *buf, size_t size, unsigned char *out, size_t cap, int frames) {
+  in_message_begin(c, out, cap, frames);
   tl_input = size ? buf : NULL;
   tl_input_len = size;
   c->plugin->plugin->on_message(c->priv, &c->server, type, size ? buf : NULL, size);
