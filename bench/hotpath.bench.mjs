@@ -1,5 +1,6 @@
 // The hot path, per message (npm run bench, or node bench/hotpath.bench.mjs): what one echoed message
-// costs the server, for wsgate's JS echo (handlers/echo.mjs), wsgate's C echo (build/plugins/echo.so)
+// costs the server, for wsgate's JS echo (handlers/echo.mjs; `JS keeps`: the same without
+// releasedMessages, bench/keeping-echo.mjs), wsgate's C echo (build/plugins/echo.so)
 // — one process, `WebSocketWorkers 0`, started as bin/wsgate.js is (its shebang's node options apply;
 // WSGATE_HOTPATH_WORKERS=1 for one worker process behind a supervisor instead) — and a `ws` echo
 // server, in the same run. Load: the C
@@ -69,6 +70,7 @@ function startWsgate(withC, tree = root) {
     join(dir, 'wsgate.conf'),
     `Listen 127.0.0.1:0\nLogLevel warn\nWebSocketWorkers ${WORKERS}\n` +
       location('/echo', join(tree, 'handlers/echo.mjs')) +
+      (tree === root ? location('/echo-keep', join(root, 'bench/keeping-echo.mjs')) : '') +
       (withC ? location('/c', `${join(tree, 'build/plugins/echo.so')} echo_init`) : ''),
   );
   return spawnWsgate(tree, join(dir, 'wsgate.conf')).then(({ child, pid, port }) => ({ pid, port, stop: () => child.kill('SIGKILL') }));
@@ -101,6 +103,7 @@ async function main() {
   const before = beforeTree ? await startWsgate(withC, resolve(beforeTree)) : undefined;
   const targets = [
     { name: 'wsgate JS', server: gate, path: '/echo' },
+    { name: 'JS keeps', server: gate, path: '/echo-keep' },
     ...(withC ? [{ name: 'wsgate C', server: gate, path: '/c' }] : []),
     { name: 'ws', server: ws, path: '/' },
     { name: 'ws JS mask', server: wsJsMask, path: '/' },

@@ -197,6 +197,13 @@ export interface Handler<S = unknown> {
    *  and act on them once in onReadEnd (the native adapter makes one C call per read). */
   onReadStart?(conn: Connection<S>): void;
   onReadEnd?(conn: Connection<S>): void;
+  /** After the messages of one read (and onReadEnd): true when the handler keeps no reference to
+   *  any of their Buffers, or to views of them, past this point, other than through send(), ping()
+   *  or pong() on the same connection (what it keeps it copied; broadcasting a message, or sending
+   *  it to another connection, keeps it). The gateway then reads the next message into the same
+   *  memory once the replies have left, which spares an allocation per read. Without this method
+   *  every read's messages get memory of their own. */
+  releasedMessages?(conn: Connection<S>): boolean;
   /** The close handshake is starting (either side, or the gateway failed the connection). Sends
    *  made during this call still go out, before the close frame; afterwards they return false,
    *  though messages the peer sent earlier may still arrive. */

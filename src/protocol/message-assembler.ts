@@ -19,6 +19,11 @@ export class MessageAssembler {
   private blockStart = 0;
   private blockUsed = 0;
 
+  /** Pieces of an unfinished message are kept (views of what was pushed, or the block). */
+  get holding(): boolean {
+    return this.bytes > 0;
+  }
+
   /** Adds a piece; false when it makes the text invalid UTF-8. */
   append(piece: Buffer, isText: boolean): boolean {
     const length = piece.length;

@@ -23,6 +23,10 @@ export abstract class StreamDecoder implements Decoder {
 
   abstract push(chunk: Buffer, into?: Buffer): void;
 
+  holdsInput(): boolean {
+    return this.queue.length > 0 || this.message.holding;
+  }
+
   /** Switch the subclass's state machine to its Stopped state. */
   protected abstract enterStopped(): void;
 

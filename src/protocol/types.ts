@@ -46,6 +46,9 @@ export interface Decoder {
    *  buffer of chunk's length, `chunk` is only lent for the call: what the decoder delivers or keeps
    *  lies in `into`, which it fills (a payload is unmasked straight into it). */
   push(chunk: Buffer, into?: Buffer): void;
+  /** Bytes of earlier pushes are kept (a frame or a message not complete yet): for lent chunks,
+   *  views of the `into` buffers they were kept in. */
+  holdsInput(): boolean;
 }
 
 /** Server → client framing. Results are arrays of chunks written in order (header, payload) so large

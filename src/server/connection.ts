@@ -123,8 +123,8 @@ function onSocketData(this: OwnedSocket, chunk: Buffer): void {
   this[kConnection].receive(chunk);
 }
 
-function onSocketLentRead(this: OwnedSocket, read: Buffer, into: Buffer): void {
-  this[kConnection].receive(read, into);
+function onSocketLentRead(this: OwnedSocket, read: Buffer): void {
+  this[kConnection].receiveShared(read);
 }
 
 /** The peer half-closed TCP: finish our side too (a close frame may or may not have come first). */
@@ -217,6 +217,9 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   private writesCarried = false;
   /** The most one socket read brings: a read's replies are held up to this many bytes. */
   private readSize = NODE_READ_SIZE;
+  /** Reads are kept in the gateway's spare buffer (SharedReads.lendInto): the handler says when
+   *  it released their messages, and no inflater holds compressed pieces of them. */
+  private keepsReadsInSpare = false;
   /** Who holds reading (InputHold bits); 0: the socket reads. */
   private inputHeldBy = 0;
   /** Full reads in turn `fullReadTurn` (see FULL_READS_PER_TURN). */
@@ -339,7 +342,10 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     (socket as OwnedSocket)[kConnection] = this;
     const buffered = this.host.reads.attach(socket as OwnedSocket, onSocketLentRead);
     if (buffered === undefined) socket.on('data', onSocketData);
-    else this.readSize = this.host.reads.size;
+    else {
+      this.readSize = this.host.reads.size;
+      this.keepsReadsInSpare = this.handler.releasedMessages !== undefined && this.compression === undefined;
+    }
     socket.on('end', onSocketEnd);
     socket.on('close', onSocketClose);
     socket.on('drain', onSocketDrain);
@@ -430,6 +436,34 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
       this.writesCarried = true;
       carriedToNextRead.push(this);
     } else this.releaseWrites();
+  }
+
+  /** A read into the gateway's shared buffer (lent for the call), kept in new memory, or in the
+   *  gateway's spare when the handler releases its messages; the spare serves the next read too
+   *  when nothing refers to this one's bytes once it is handled. */
+  receiveShared(read: Buffer): void {
+    if (!this.keepsReadsInSpare) {
+      this.receive(read, Buffer.allocUnsafe(read.length));
+      return;
+    }
+    const reads = this.host.reads;
+    this.receive(read, reads.lendInto(read.length));
+    reads.settleInto(this.readReleased());
+  }
+
+  /** Nothing refers to the last read's bytes: the decoder keeps none of them, the handler says
+   *  it keeps none, and the replies made of them left (the socket took them: its stream holds no
+   *  bytes, our send queue none). */
+  private readReleased(): boolean {
+    const socket = this.socket;
+    if (socket === undefined || socket.destroyed || socket.writableLength !== 0 || (this.queue?.length ?? 0) > 0) return false;
+    if (this.decoder === undefined || this.decoder.holdsInput()) return false;
+    try {
+      return this.handler.releasedMessages?.(this) === true;
+    } catch (err) {
+      this.handlerFailed(err, 'releasedMessages');
+      return false;
+    }
   }
 
   /** A full read: libuv reads this socket again at once, unless it has had its share of the turn.

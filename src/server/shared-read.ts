@@ -10,20 +10,25 @@
 // is missing (another Node version, a TLS socket), the socket keeps reading as before.
 //
 // Reads run one at a time on the event loop, so one buffer serves every socket, and an idle
-// connection costs nothing more. A read's bytes are lent to the receiver for the call, with a new
-// buffer of exactly their size to keep them in (handlers keep their messages): the WebSocket
-// decoder unmasks the payloads into it as it goes, so the bytes are not copied first.
+// connection costs nothing more. A read's bytes are lent to the receiver for the call; it keeps
+// them in a buffer of their size (handlers keep their messages), into which the WebSocket decoder
+// unmasks the payloads as it goes, so the bytes are not copied first. That buffer is new memory
+// per read unless the receiver knows that nothing refers to the previous read's any more (its
+// handler keeps no message, its replies left): then the gateway's spare serves again (lendInto),
+// which spares a new ArrayBuffer per read (64 KiB per read at 16 KiB 4 × 4), the cold memory
+// the payloads were unmasked into, and the young collections V8 runs for every 32 MB of them.
 import type { Socket } from 'node:net';
 import { isTlsSocket } from './tls.js';
 
 /** A read takes up to this much by default: the whole window of a peer with 16 × 16 KiB in flight. */
 export const SHARED_READ_SIZE = 256 * 1024;
+/** The smallest spare a read is kept in (SharedReads.lendInto). */
+const MIN_SPARE_SIZE = 16 * 1024;
 /** Node's own read size: 'data' chunks are at most this long. */
 export const NODE_READ_SIZE = 64 * 1024;
 
-/** Receives each read, `this` being the socket: `read` (its bytes, lent for the call: the next read
- *  reuses them) and `into`, a new buffer of the same length for the receiver to keep them in. */
-export type ReadReceiver<S extends Socket> = (this: S, read: Buffer, into: Buffer) => void;
+/** Receives each read, `this` being the socket: its bytes, lent for the call (the next read reuses them). */
+export type ReadReceiver<S extends Socket> = (this: S, read: Buffer) => void;
 
 interface NodeReadFields {
   buffer: symbol;
@@ -48,18 +53,44 @@ function findFields(socket: Socket): NodeReadFields | null {
 
 /** Node's callback for a read into the shared buffer (`this`: the socket; Node passes the buffer). */
 function onSharedRead(this: SharedReadSocket, nread: number, buffer: Buffer): void {
-  this[kReceiver](buffer.subarray(0, nread), Buffer.allocUnsafe(nread));
+  this[kReceiver](buffer.subarray(0, nread));
 }
 
 /** The read buffer of one gateway's sockets. */
 export class SharedReads {
   /** Allocated for the first socket that reads into it. */
   buffer: Buffer | undefined;
+  /** Where reads are kept for receivers that give them back (lendInto), one per size: powers of
+   *  two from MIN_SPARE_SIZE up to a read's. A spare is replaced when a receiver could not give
+   *  it back (settleInto(false)): the old one stays with what refers to it, at most twice the
+   *  read's size (or MIN_SPARE_SIZE; Node's own reads of a few KiB share 8 KiB blocks). */
+  private readonly spares = new Map<number, Buffer>();
+  /** The size of the spare lendInto handed out last. */
+  private lentSize = 0;
 
   constructor(
     /** The most one read takes. */
     readonly size = SHARED_READ_SIZE,
   ) {}
+
+  /** A buffer of `length` bytes to keep a read in, which settleInto must follow once the read was
+   *  handled: the spare, when the last receiver gave it back. */
+  lendInto(length: number): Buffer {
+    const size = Math.min(this.size, Math.max(MIN_SPARE_SIZE, 2 ** Math.ceil(Math.log2(length))));
+    let spare = this.spares.get(size);
+    if (spare === undefined) {
+      spare = Buffer.allocUnsafeSlow(size);
+      this.spares.set(size, spare);
+    }
+    this.lentSize = size;
+    return spare.subarray(0, length);
+  }
+
+  /** The read kept in lendInto's buffer was handled: `free` when nothing refers to its bytes any
+   *  more, and the next read may overwrite them. */
+  settleInto(free: boolean): void {
+    if (!free) this.spares.delete(this.lentSize);
+  }
 
   /** Switches `socket` to reads into the shared buffer, delivered to `receive`. Returns what the
    *  socket had read and buffered before (the receiver takes it first; reading stays paused until

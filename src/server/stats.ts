@@ -8,7 +8,7 @@ import type { ProtocolVersion } from '../protocol/types.js';
 /** The handler callbacks whose throws (or rejected promises) are counted. A native plugin's
  *  failures count under the adapter callback that reported them (onConnect: out of memory, or
  *  a subprotocol the client did not offer). */
-export type HandlerCallback = 'onConnect' | 'onMessage' | 'onReadStart' | 'onReadEnd' | 'onClosing' | 'onDisconnect';
+export type HandlerCallback = 'onConnect' | 'onMessage' | 'onReadStart' | 'onReadEnd' | 'releasedMessages' | 'onClosing' | 'onDisconnect';
 
 /** A connection's counters and how it ended so far (its connection log's), read at close and at
  *  scrape time, so nothing is added per message. */

@@ -258,6 +258,28 @@ describe('on_message and send', () => {
     await disconnect(conn);
   });
 
+  test("a read's messages count as released only once the pump has handed over every reply that quotes them", async () => {
+    class SlowConnection extends FakeConnection {
+      override send(data: Buffer | string, isBinary?: boolean): boolean {
+        const end = performance.now() + 0.1;
+        while (performance.now() < end);
+        return super.send(data, isBinary);
+      }
+    }
+    const fake = new SlowConnection();
+    const conn = await accept(fake);
+    const read = Buffer.alloc(400 * 100, 7);
+    handler.onReadStart!(conn);
+    for (let i = 0; i < 400; i++) handler.onMessage!(conn, read.subarray(i * 100, (i + 1) * 100), true);
+    handler.onReadEnd!(conn);
+    // Echoes of 100 bytes are views of the read; the 2 ms budget left most for later turns.
+    expect(fake.calls.length).toBeLessThan(400);
+    expect(handler.releasedMessages!(conn)).toBe(false);
+    await until(() => fake.calls.length === 400, 5000, 'all echoes');
+    expect(handler.releasedMessages!(conn)).toBe(true);
+    await disconnect(conn);
+  });
+
   test('a message larger than the drain buffer arrives intact', async () => {
     const fake = new FakeConnection();
     const conn = await accept(fake);

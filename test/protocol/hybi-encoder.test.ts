@@ -85,7 +85,7 @@ describe('hybiEncoder', () => {
   it("counts the data frames among whole frames back to back (how the send queue uncounts a native plugin's framed replies)", () => {
     const frames = [
       ...encodeFrame(Opcode.Text, Buffer.from('a')),
-      ...hybiEncoder.ping(Buffer.from('p')),
+      ...hybiEncoder.ping(Buffer.from('p'))!,
       ...encodeFrame(Opcode.Binary, Buffer.alloc(125)),
       ...encodeFrame(Opcode.Binary, Buffer.alloc(126)),
       ...encodeFrame(Opcode.Text, Buffer.alloc(65_535)),

@@ -50,11 +50,11 @@ function collect(reads: SharedReads, socket: Socket): { chunks: Buffer[]; buffer
   let wrongCalls = 0;
   socket.on('data', () => dataEvents++);
   socket.pause();
-  const buffered = reads.attach(socket, function (this: Socket, read: Buffer, into: Buffer) {
+  const buffered = reads.attach(socket, function (this: Socket, read: Buffer) {
     if (this !== socket) wrongCalls++;
-    if (into.length !== read.length || into.buffer === read.buffer) wrongCalls++;
-    read.copy(into);
-    chunks.push(into);
+    // Lent: the bytes lie in the shared buffer, which the next read reuses.
+    if (read.buffer !== reads.buffer?.buffer) wrongCalls++;
+    chunks.push(Buffer.from(read));
   });
   return { chunks, buffered, dataEvents: () => dataEvents, wrongCalls: () => wrongCalls };
 }
@@ -140,5 +140,35 @@ describe('shared reads', () => {
     other.server.destroy();
     expect(reads.attach(other.server, () => undefined)).toBeUndefined();
     expect(reads.buffer).toBeUndefined();
+  });
+
+  it("lendInto hands out the same memory read after read while each is given back free, new memory after one that is not", () => {
+    const reads = new SharedReads();
+    const first = reads.lendInto(100);
+    expect(first.length).toBe(100);
+    reads.settleInto(true);
+    const second = reads.lendInto(16 * 1024);
+    expect(second.buffer).toBe(first.buffer);
+    expect(second.byteOffset).toBe(first.byteOffset);
+    reads.settleInto(false);
+    const third = reads.lendInto(10);
+    expect(third.buffer).not.toBe(first.buffer);
+  });
+
+  it('a read is kept in a spare of at most twice its size (16 KiB at least), so what still refers to it keeps no more alive', () => {
+    const reads = new SharedReads();
+    for (const [length, size] of [
+      [1, 16 * 1024],
+      [16 * 1024, 16 * 1024],
+      [16 * 1024 + 1, 32 * 1024],
+      [65_568, 128 * 1024],
+      [SHARED_READ_SIZE, SHARED_READ_SIZE],
+    ]) {
+      const kept = reads.lendInto(length!);
+      expect([kept.length, kept.buffer.byteLength]).toEqual([length, size]);
+      reads.settleInto(false);
+    }
+    // A gateway reading 64 KiB never lends more than that.
+    expect(new SharedReads(NODE_READ_SIZE).lendInto(NODE_READ_SIZE).buffer.byteLength).toBe(NODE_READ_SIZE);
   });
 });

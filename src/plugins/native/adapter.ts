@@ -150,6 +150,12 @@ export class NativeHandler implements Handler<NativeConnection> {
     nativeOf(conn)?.readEnd();
   }
 
+  /** The plugin gets each message for the length of its on_message call (the ABI's rule); what the
+   *  pump still holds of them (replies that quote them) waits for a later turn. */
+  releasedMessages(conn: Connection<NativeConnection>): boolean {
+    return nativeOf(conn)?.releasedInput() ?? true;
+  }
+
   onClosing(conn: Connection<NativeConnection>): void {
     nativeOf(conn)?.closing();
   }

@@ -93,6 +93,12 @@ export class NativeConnection implements RecordTarget {
     this.flush();
   }
 
+  /** No message of the last read is held: none waits in a batch, and the pump holds no reply
+   *  that is a view of one (a turn's budget can leave such replies for a later turn). */
+  releasedInput(): boolean {
+    return this.batch === undefined && !this.pump.holdsInput();
+  }
+
   /** Hands the collected messages to the plugin (one alone through the single-message call).
    *  `urgent`: their replies go out now, whatever the pump's budget (the close frame follows). */
   private flush(urgent = false): void {

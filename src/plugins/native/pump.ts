@@ -133,6 +133,12 @@ export class Pump {
     this.targets.delete(token);
   }
 
+  /** Records not handed over yet include replies that are views of the messages they answer. */
+  holdsInput(): boolean {
+    for (const pending of this.backlog) if (pending.input !== undefined) return true;
+    return false;
+  }
+
   /** Keeps the loop alive while an on_disconnect runs, so shutdown can await it. */
   disconnectStarted(): void {
     if (this.pendingDisconnects++ === 0) this.watcher?.ref();
