@@ -26,6 +26,11 @@ const dumbIncrement = {
     if (data.toString('utf8') === 'reset\n') conn.state.next = 0;
   },
 
+  // No message is kept: the gateway may read the next ones into the same memory.
+  releasedMessages() {
+    return true;
+  },
+
   onDisconnect(conn) {
     clearInterval(conn.state?.timer);
   },

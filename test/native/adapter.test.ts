@@ -6,7 +6,7 @@ import { INVALID_CLOSE_REASON } from '../../src/plugins/native/close-payload.js'
 import { loadNativeHandler } from '../../src/plugins/native/index.js';
 import { nativeLibrary, toNumber, type NativeLibrary } from '../../src/plugins/native/ffi.js';
 import type { Connection, EndpointInfo, Handler } from '../../src/plugins/types.js';
-import { FakeConnection } from './fake-connection.js';
+import { FakeConnection, SlowFakeConnection } from './fake-connection.js';
 import { buildNative, compileFixture, nativeSpec, until } from './helpers.js';
 
 const QUEUE_CAP = 1024 * 1024;
@@ -235,14 +235,7 @@ describe('on_message and send', () => {
 
   test("handing replies over stops after the turn's budget and goes on in later turns, in order", async () => {
     // Sends that take 0.1 ms each: the pump's 2 ms budget per turn lets a few dozen through at once.
-    class SlowConnection extends FakeConnection {
-      override send(data: Buffer | string, isBinary?: boolean): boolean {
-        const end = performance.now() + 0.1;
-        while (performance.now() < end);
-        return super.send(data, isBinary);
-      }
-    }
-    const fake = new SlowConnection();
+    const fake = new SlowFakeConnection(0.1);
     const conn = await accept(fake);
     message(conn, 'burst:3000');
     // Without the budget: the whole direct part and eight drain rounds (all 3,000) in this call.
@@ -259,14 +252,7 @@ describe('on_message and send', () => {
   });
 
   test("a read's messages count as released only once the pump has handed over every reply that quotes them", async () => {
-    class SlowConnection extends FakeConnection {
-      override send(data: Buffer | string, isBinary?: boolean): boolean {
-        const end = performance.now() + 0.1;
-        while (performance.now() < end);
-        return super.send(data, isBinary);
-      }
-    }
-    const fake = new SlowConnection();
+    const fake = new SlowFakeConnection(0.1);
     const conn = await accept(fake);
     const read = Buffer.alloc(400 * 100, 7);
     handler.onReadStart!(conn);

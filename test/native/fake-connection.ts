@@ -60,3 +60,16 @@ export class FakeConnection {
     return this as unknown as PendingConnection;
   }
 }
+
+/** A FakeConnection whose send() takes `ms` of CPU (busy), as a costly socket write would. */
+export class SlowFakeConnection extends FakeConnection {
+  constructor(private readonly ms: number) {
+    super();
+  }
+
+  override send(data: Buffer | string, isBinary?: boolean): boolean {
+    const end = performance.now() + this.ms;
+    while (performance.now() < end);
+    return super.send(data, isBinary);
+  }
+}
