@@ -19,6 +19,7 @@ const LOCATIONS: Record<string, string> = {
   '/message-rejects': 'messageRejects',
   '/read-start': 'readStartThrows',
   '/read-end': 'readEndThrows',
+  '/released': 'releasedThrows',
   '/closing': 'closingThrows',
   '/disconnect-throws': 'disconnectThrows',
   '/disconnect-rejects': 'disconnectRejects',
@@ -81,6 +82,7 @@ describe('handler errors counted where they are caught, over 2 workers', { timeo
     // Read hooks: the first read of each connection throws: 1011.
     expect(await sendAndClosed(await openWs(`${ws}/read-start`))).toBe(1011);
     expect(await sendAndClosed(await openWs(`${ws}/read-end`))).toBe(1011);
+    expect(await sendAndClosed(await openWs(`${ws}/released`))).toBe(1011);
     // onClosing throws when the client's close arrives: the close handshake still completes.
     expect(await closeNormally(await openWs(`${ws}/closing`))).toBe(1000);
     // onDisconnect: a throw, and a rejection (the client just drops TCP).
@@ -95,7 +97,7 @@ describe('handler errors counted where they are caught, over 2 workers', { timeo
     expect((await reply).data.toString()).toBe('hello');
     expect(await closeNormally(echo)).toBe(1000);
     // Every connection that got its 101 has ended (onDisconnect runs right after this line).
-    await waitForLog(served, 'disconnected', {}, 9);
+    await waitForLog(served, 'disconnected', {}, 10);
 
     const res = await httpGet(metricsAt, '/metrics');
     expect(res.status).toBe(200);
@@ -107,6 +109,7 @@ describe('handler errors counted where they are caught, over 2 workers', { timeo
       '{location="/message-rejects",callback="onMessage"}': 1,
       '{location="/read-start",callback="onReadStart"}': 1,
       '{location="/read-end",callback="onReadEnd"}': 1,
+      '{location="/released",callback="releasedMessages"}': 1,
       '{location="/closing",callback="onClosing"}': 1,
       '{location="/disconnect-throws",callback="onDisconnect"}': 1,
       '{location="/disconnect-rejects",callback="onDisconnect"}': 1,
