@@ -220,6 +220,8 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
   /** Reads are kept in the gateway's spare buffer (SharedReads.lendInto): the handler says when
    *  it released their messages, and no inflater holds compressed pieces of them. */
   private keepsReadsInSpare = false;
+  /** The last read could not be given back (see receiveShared). */
+  private lastReadKept = false;
   /** Who holds reading (InputHold bits); 0: the socket reads. */
   private inputHeldBy = 0;
   /** Full reads in turn `fullReadTurn` (see FULL_READS_PER_TURN). */
@@ -442,13 +444,19 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
    *  gateway's spare when the handler releases its messages; the spare serves the next read too
    *  when nothing refers to this one's bytes once it is handled. */
   receiveShared(read: Buffer): void {
-    if (!this.keepsReadsInSpare) {
+    // After a read that could not be given back (a message spanning reads, replies waiting for a
+    // slow reader) the next one likely cannot either: it gets memory of its own size, rather than
+    // a spare of up to twice that, so what such a connection keeps alive is what it read.
+    if (!this.keepsReadsInSpare || this.lastReadKept) {
       this.receive(read, Buffer.allocUnsafe(read.length));
+      if (this.keepsReadsInSpare) this.lastReadKept = !this.readReleased();
       return;
     }
     const reads = this.host.reads;
     this.receive(read, reads.lendInto(read.length));
-    reads.settleInto(this.readReleased());
+    const released = this.readReleased();
+    reads.settleInto(released);
+    this.lastReadKept = !released;
   }
 
   /** Nothing refers to the last read's bytes: the decoder keeps none of them, the handler says

@@ -11,7 +11,10 @@ import { endpoint, fixture, gatewayConfig, testLog } from './config-fixture.js';
 
 let gw: RunningGateway;
 let base: string;
-const seen = (): Set<ArrayBufferLike> => ((globalThis as { __wsgateReadMemory?: Set<ArrayBufferLike> }).__wsgateReadMemory ??= new Set());
+type Noted = { __wsgateReadMemory?: Set<ArrayBufferLike>; __wsgateReadViews?: Set<ArrayBufferLike> };
+const seen = (): Set<ArrayBufferLike> => ((globalThis as Noted).__wsgateReadMemory ??= new Set());
+/** The memory of messages that lie in a read's buffer (not joined from several reads). */
+const readViews = (): Set<ArrayBufferLike> => ((globalThis as Noted).__wsgateReadViews ??= new Set());
 
 /** Room for what a reader that pauses is owed (the default would close it with 1008). */
 const settings = { sendQueueLimit: 256 * 1024 * 1024 };
@@ -33,7 +36,10 @@ afterAll(async () => {
   await gw?.close();
 });
 
-beforeEach(() => seen().clear());
+beforeEach(() => {
+  seen().clear();
+  readViews().clear();
+});
 
 function open(path: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -123,6 +129,9 @@ describe('the memory a read is kept in', () => {
       expect(got.length).toBe(sent.length);
       const wrong = sent.findIndex((data, i) => !data.equals(got[i]!));
       expect(wrong).toBe(-1);
+      // Reads after one that could not be given back got memory of their own size, not a spare
+      // (whose sizes are powers of two).
+      if (path === '/releasing') expect([...readViews()].some((b) => (b.byteLength & (b.byteLength - 1)) !== 0)).toBe(true);
       ws.close();
     });
   }
