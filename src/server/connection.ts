@@ -447,15 +447,12 @@ export class WsConnection implements PendingConnection, DecoderSink, KeepaliveTa
     // After a read that could not be given back (a message spanning reads, replies waiting for a
     // slow reader) the next one likely cannot either: it gets memory of its own size, rather than
     // a spare of up to twice that, so what such a connection keeps alive is what it read.
-    if (!this.keepsReadsInSpare || this.lastReadKept) {
-      this.receive(read, Buffer.allocUnsafe(read.length));
-      if (this.keepsReadsInSpare) this.lastReadKept = !this.readReleased();
-      return;
-    }
     const reads = this.host.reads;
-    this.receive(read, reads.lendInto(read.length));
+    const lent = this.keepsReadsInSpare && !this.lastReadKept;
+    this.receive(read, lent ? reads.lendInto(read.length) : Buffer.allocUnsafe(read.length));
+    if (!this.keepsReadsInSpare) return;
     const released = this.readReleased();
-    reads.settleInto(released);
+    if (lent) reads.settleInto(released);
     this.lastReadKept = !released;
   }
 

@@ -3,11 +3,13 @@
 // a slow reader, a frame or message cut by the read's end, a C plugin's replies the pump has not
 // handed over) keeps it from being reused. Real sockets; every echo is compared byte for byte.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { startGateway, type RunningGateway } from '../../src/server/gateway.js';
 import { examplePlugin, nativeSpec, buildNative } from '../native/helpers.js';
 import { mulberry32 } from '../protocol/prng.js';
 import { endpoint, fixture, gatewayConfig, testLog } from './config-fixture.js';
+import { clientFrame, hybiRequest } from './helpers.js';
 
 let gw: RunningGateway;
 let base: string;
@@ -51,6 +53,23 @@ function open(path: string): Promise<WebSocket> {
 
 function nextMessage(ws: WebSocket): Promise<Buffer> {
   return new Promise((resolve) => ws.once('message', (data: Buffer) => resolve(data)));
+}
+
+/** A raw client on `path` past its 101 (nothing else has arrived: the gateway speaks only when spoken to). */
+function handshaken(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(gw.addresses[0]!.port, '127.0.0.1', () => socket.write(hybiRequest(path)));
+    socket.once('error', reject);
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      if (!head.toString('latin1').startsWith('HTTP/1.1 101')) reject(new Error(head.toString('latin1')));
+      else resolve(socket);
+    };
+    socket.on('data', onData);
+  });
 }
 
 /** Message i of a run: its length from the seeded generator, its bytes from i. */
@@ -97,6 +116,50 @@ describe('the memory a read is kept in', () => {
       ws.close();
     }
   });
+
+  for (const path of ['/releasing', '/c']) {
+    test(`${path}: replies waiting for a reader that stopped keep their read's memory, though each read held whole frames only`, { timeout: 30_000 }, async () => {
+      // Whole frames per read: nothing else (no frame cut by a read's end) keeps a read's memory,
+      // only the replies the socket could not take. 2,000-byte echoes are views of the read (JS
+      // and C frame only those up to 1 KiB anew).
+      const socket = await handshaken(path);
+      const random = mulberry32(path.length);
+      const expected: Buffer[] = [];
+      socket.pause();
+      // 400 writes of 30 frames (60 KB, one loopback segment each): ~24 MB, more than the
+      // socket buffers between the gateway and this paused reader hold.
+      for (let burst = 0; burst < 400; burst++) {
+        const frames: Buffer[] = [];
+        for (let i = 0; i < 30; i++) {
+          const data = payload(random, expected.length, 1);
+          const message = Buffer.concat([data, Buffer.alloc(1999, expected.length & 255)]);
+          frames.push(clientFrame(0x2, message));
+          expected.push(Buffer.concat([Buffer.from([0x82, 126, message.length >> 8, message.length & 255]), message]));
+        }
+        socket.write(Buffer.concat(frames));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const wanted = Buffer.concat(expected);
+      const chunks: Buffer[] = [];
+      let got = 0;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${got} of ${wanted.length} bytes echoed`)), 20_000);
+        socket.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          got += chunk.length;
+          if (got < wanted.length) return;
+          clearTimeout(timer);
+          resolve();
+        });
+        socket.resume();
+      });
+      const received = Buffer.concat(chunks);
+      expect(received.length).toBe(wanted.length);
+      // The first byte that differs (-1: none).
+      expect(received.findIndex((byte, i) => byte !== wanted[i])).toBe(-1);
+      socket.destroy();
+    });
+  }
 
   for (const [path, what] of [
     ['/releasing', 'a JS handler that releases its messages'],

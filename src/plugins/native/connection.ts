@@ -34,6 +34,8 @@ export class NativeConnection implements RecordTarget {
   private resolveFinished: (() => void) | undefined;
   /** The gateway's connection, when it takes frames the helper encoded (a test double may not). */
   private readonly frameSink: EncodedFrameSink | undefined;
+  /** The helper may frame this connection's replies: plain RFC 6455 frames (set once it is open). */
+  private framed = false;
 
   constructor(
     private readonly lib: NativeLibrary,
@@ -47,10 +49,6 @@ export class NativeConnection implements RecordTarget {
     this.frameSink = typeof sink.sendFrames === 'function' ? (conn as Connection & EncodedFrameSink) : undefined;
   }
 
-  /** The helper may frame this connection's replies: plain RFC 6455 frames (known once the 101 is decided). */
-  private get framed(): boolean {
-    return this.frameSink?.sendsPlainFrames === true;
-  }
 
   bind(pointer: NativePointer): void {
     this.pointer = pointer;
@@ -59,12 +57,18 @@ export class NativeConnection implements RecordTarget {
   /** The 101 is out: hand over what the plugin queued so far and let later sends wake Node. */
   open(): void {
     if (this.state !== NativeConnectionState.Accepted) return;
-    this.state = NativeConnectionState.Open;
+    this.becomeOpen();
     this.pump.drainConnection(this.pointer);
   }
 
+  /** The 101 is out (its extensions are settled): whether the helper may frame replies is known. */
+  private becomeOpen(): void {
+    this.state = NativeConnectionState.Open;
+    this.framed = this.frameSink?.sendsPlainFrames === true;
+  }
+
   message(data: Buffer, isBinary: boolean): void {
-    if (this.state === NativeConnectionState.Accepted) this.state = NativeConnectionState.Open;
+    if (this.state === NativeConnectionState.Accepted) this.becomeOpen();
     if (this.state !== NativeConnectionState.Open) return;
     const type = isBinary ? RecordType.Binary : RecordType.Text;
     if (this.reading && data.length < BATCH_BYTES) {

@@ -373,14 +373,17 @@ static void put_record(unsigned char *out, size_t *used, uint32_t token, uint32_
 /* RFC 6455 5.2: a server frame's header is 2 bytes, 4 with a 16-bit length, 10 with a 64-bit one. */
 static size_t frame_header_size(size_t len) { return len < 126 ? 2 : len <= 0xFFFF ? 4 : 10; }
 
+/* The call's open WSG_RECORD_FRAMES is the last record, ending at `at`: a frame written there joins it. */
+static int frames_record_ends_at(size_t at) { return tl_frames_end != 0 && tl_frames_end == at; }
+
 /* What a framed send adds to tl_out: its frame, and a record header with the count unless it joins
  * the record written last. */
 static size_t framed_need(size_t len) {
-  size_t record = tl_frames_end == tl_used && tl_frames_end != 0 ? 0 : WSG_RECORD_HEADER + WSG_FRAMES_COUNT;
+  size_t record = frames_record_ends_at(tl_used) ? 0 : WSG_RECORD_HEADER + WSG_FRAMES_COUNT;
   return record + frame_header_size(len) + len;
 }
 
-static void put_u32(unsigned char *p, uint32_t v);
+static void put_u32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
 static uint32_t get_u32(const unsigned char *p) {
   uint32_t v;
   memcpy(&v, p, 4);
@@ -390,7 +393,7 @@ static uint32_t get_u32(const unsigned char *p) {
 /* Writes a FIN text or binary frame of `data` at tl_out + at (the space framed_need reserved),
  * adding it to the last record when that is the call's open WSG_RECORD_FRAMES. */
 static void put_frame(size_t at, uint32_t token, int kind, const unsigned char *data, size_t len) {
-  if (!(tl_frames_end == at && tl_frames_end != 0)) {
+  if (!frames_record_ends_at(at)) {
     tl_frames_at = at;
     put_u32(tl_out + at, token);
     put_u32(tl_out + at + 4, WSG_RECORD_FRAMES);
@@ -824,8 +827,6 @@ WSG_API size_t wsg_conn_response(wsg_conn *c, unsigned char *out, size_t cap) {
   pthread_mutex_unlock(&g_lock);
   return need;
 }
-
-static void put_u32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
 
 static void put_record(unsigned char *out, size_t *used, uint32_t token, uint32_t type, const unsigned char *data, uint32_t len) {
   put_u32(out + *used, token);
