@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=64 --no-parallel-scavenge
+#!/usr/bin/env -S node --initial-old-space-size=64 --no-parallel-scavenge --min-semi-space-size=8
 // The package's command. The TypeScript sources are compiled at install time (scripts/build.mjs).
 // The shebang's V8 options: see src/cluster/worker-heap.ts (run as `node bin/wsgate.js`, give them yourself;
 // worker processes get them either way).

@@ -95,7 +95,7 @@ describe('serve with 3 worker processes', () => {
     // Workers run with the V8 options (src/cluster/worker-heap.ts) the supervisor adds to node's options.
     const workerPids = logLines(served).filter((l) => l.msg === 'worker ready').map((l) => l.workerPid as number);
     expect(workerPids).toHaveLength(3);
-    for (const pid of workerPids) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--initial-old-space-size=64', '--no-parallel-scavenge']));
+    for (const pid of workerPids) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--initial-old-space-size=64', '--no-parallel-scavenge', '--min-semi-space-size=8']));
     const chat = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((id) => open(`${base}/chat?id=${id}${id < 'd' ? '&room=r1' : ''}`)));
 
     const listed = await list(control);

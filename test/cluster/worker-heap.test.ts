@@ -6,26 +6,33 @@ import { SERVING_NODE_OPTIONS, workerExecArgv } from '../../src/cluster/worker-h
 import { repoRoot } from '../native/helpers.js';
 
 describe('workerExecArgv', () => {
-  it("adds the old-space floor and main-thread scavenges to the supervisor's node options", () => {
-    expect(workerExecArgv(['--enable-source-maps'], '')).toEqual(['--enable-source-maps', '--initial-old-space-size=64', '--no-parallel-scavenge']);
+  it("adds the old-space floor, main-thread scavenges and the young-generation floor to the supervisor's node options", () => {
+    expect(workerExecArgv(['--enable-source-maps'], '')).toEqual(['--enable-source-maps', '--initial-old-space-size=64', '--no-parallel-scavenge', '--min-semi-space-size=8']);
   });
 
   it('leaves a floor the operator chose, on the command line or in NODE_OPTIONS, in either spelling', () => {
-    expect(workerExecArgv(['--initial-old-space-size=256'], '')).toEqual(['--initial-old-space-size=256', '--no-parallel-scavenge']);
-    expect(workerExecArgv([], '--max-old-space-size=512 --initial_old_space_size=128')).toEqual(['--no-parallel-scavenge']);
+    expect(workerExecArgv(['--initial-old-space-size=256'], '')).toEqual(['--initial-old-space-size=256', '--no-parallel-scavenge', '--min-semi-space-size=8']);
+    expect(workerExecArgv([], '--max-old-space-size=512 --initial_old_space_size=128')).toEqual(['--no-parallel-scavenge', '--min-semi-space-size=8']);
   });
 
   it('leaves parallel scavenging alone when the operator set it either way', () => {
-    expect(workerExecArgv(['--parallel-scavenge'], '')).toEqual(['--parallel-scavenge', '--initial-old-space-size=64']);
-    expect(workerExecArgv([], '--no_parallel_scavenge')).toEqual(['--initial-old-space-size=64']);
+    expect(workerExecArgv(['--parallel-scavenge'], '')).toEqual(['--parallel-scavenge', '--initial-old-space-size=64', '--min-semi-space-size=8']);
+    expect(workerExecArgv([], '--no_parallel_scavenge')).toEqual(['--initial-old-space-size=64', '--min-semi-space-size=8']);
+  });
+
+  it("leaves the young generation's size to the operator who set either of its bounds", () => {
+    expect(workerExecArgv(['--min-semi-space-size=2'], '')).toEqual(['--min-semi-space-size=2', '--initial-old-space-size=64', '--no-parallel-scavenge']);
+    expect(workerExecArgv([], '--max_semi_space_size=4')).toEqual(['--initial-old-space-size=64', '--no-parallel-scavenge']);
   });
 
   it('does not mistake a similar option for one of its own', () => {
-    expect(workerExecArgv(['--max-old-space-size=512', '--parallel-scavenge-task-trigger=80'], '')).toEqual([
+    expect(workerExecArgv(['--max-old-space-size=512', '--parallel-scavenge-task-trigger=80', '--semi-space-growth-factor=4'], '')).toEqual([
       '--max-old-space-size=512',
       '--parallel-scavenge-task-trigger=80',
+      '--semi-space-growth-factor=4',
       '--initial-old-space-size=64',
       '--no-parallel-scavenge',
+      '--min-semi-space-size=8',
     ]);
   });
 });
