@@ -76,7 +76,8 @@ export class SharedReads {
   /** A buffer of `length` bytes to keep a read in, which settleInto must follow once the read was
    *  handled: the spare, when the last receiver gave it back. */
   lendInto(length: number): Buffer {
-    const size = Math.min(this.size, Math.max(MIN_SPARE_SIZE, 2 ** Math.ceil(Math.log2(length))));
+    // The next power of two (a read is at most a few hundred KiB, well inside a 31-bit shift).
+    const size = Math.min(this.size, Math.max(MIN_SPARE_SIZE, 1 << (32 - Math.clz32(length - 1))));
     let spare = this.spares.get(size);
     if (spare === undefined) {
       spare = Buffer.allocUnsafeSlow(size);
