@@ -384,6 +384,21 @@ describe('sends from plugin threads', () => {
     await disconnect(conn);
   });
 
+  test("a backlog larger than one wake-up's drains (8 slabs) arrives in full and in order", async () => {
+    const fake = new FakeConnection();
+    const conn = await accept(fake);
+    // 880 KiB sent while this thread is busy: all of it waits in the helper (arena and queue, under
+    // the 1 MiB cap) when the wake-up comes, more than its 8 drains of at most 64 KiB take, and the
+    // turn's budget is long spent. The helper stays signalled meanwhile (no new wake byte): only the
+    // pump's own turn ends can go on handing over and draining.
+    message(conn, 'stream:220:4096');
+    const busyUntil = Date.now() + 300;
+    while (Date.now() < busyUntil);
+    await until(() => fake.texts().length === 1, 5000, 'the stream');
+    checkStream(fake, 220, 4096);
+    await disconnect(conn);
+  });
+
   test("a plugin's on_message replies and its thread's sends on one connection each keep their order", async () => {
     const fake = new FakeConnection();
     const conn = await accept(fake);

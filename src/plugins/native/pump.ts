@@ -6,7 +6,7 @@
 //
 // Fairness: handing records to connections (a socket write each) is what costs time, so it runs in
 // slices of TURN_BUDGET_MS per event-loop turn, shared by every connection and plugin of the
-// process. What a slice does not reach waits in the backlog, in the order the helper gave it, and
+// process and timed from the turn's first batch of more than a few records. What a slice does not reach waits in the backlog, in the order the helper gave it, and
 // the next turn starts with it; nothing more is taken from the helper meanwhile, so a plugin that
 // sends without end fills its own queue in C (and gets its 1008 there) instead of this process's
 // memory, and a client echoing elsewhere waits a few milliseconds, not for the whole burst.
@@ -78,7 +78,7 @@ export class Pump {
   private pendingDisconnects = 0;
   private readonly backlog: Pending[] = [];
   private backlogBytes = 0;
-  /** performance.now() when this turn's handing-over began; -1 = not yet in this turn. */
+  /** performance.now() when this turn's budget was first consulted; -1 = not yet in this turn. */
   private turnStartedAt = -1;
   private turnEnd: NodeJS.Immediate | undefined;
   /** drain(null) left work in the helper (which then stays signalled: no new wake byte comes). */
@@ -87,8 +87,19 @@ export class Pump {
   private urgent = 0;
   /** handOver is running (a record's receiver may close its connection and come back here). */
   private dispatching = false;
-  private readonly keepGoing = (): boolean =>
-    this.urgent > 0 || this.backlogBytes > BACKLOG_LIMIT || performance.now() - this.turnStartedAt < TURN_BUDGET_MS;
+  /** The turn's budget. Its clock starts when it is first consulted (after RECORDS_PER_CHECK
+   *  records of one batch, or at a second batch), not at the turn's first hand-over: a call's few
+   *  replies to the messages it was given (an echo's) go out as a JS handler's would, without a
+   *  clock read or a check-phase callback per turn; a burst is timed from its first check on. */
+  private readonly keepGoing = (): boolean => {
+    if (this.urgent > 0 || this.backlogBytes > BACKLOG_LIMIT) return true;
+    if (this.turnStartedAt < 0) {
+      this.turnStartedAt = performance.now();
+      this.turnEnd ??= setImmediate(this.endTurn);
+      return true;
+    }
+    return performance.now() - this.turnStartedAt < TURN_BUDGET_MS;
+  };
   private readonly endTurn = (): void => {
     this.turnEnd = undefined;
     this.turnStartedAt = -1;
@@ -224,10 +235,16 @@ export class Pump {
     if (urgent) this.urgent++;
     try {
       this.helperPending = true;
-      if (!this.handOver()) return;
+      if (!this.handOver()) {
+        this.turnEnd ??= setImmediate(this.endTurn);
+        return;
+      }
       const out = this.outBuffer(0);
       const result = toNumber(this.lib.drain(null, out, out.length));
       this.helperPending = this.collect(out, result) && this.consume(result, null, MAX_BATCHES_PER_TURN);
+      // The helper stays signalled while it holds work (no new wake byte comes): the turn's end
+      // drains on.
+      if (this.helperPending) this.turnEnd ??= setImmediate(this.endTurn);
     } finally {
       if (urgent) this.urgent--;
     }
@@ -312,10 +329,6 @@ export class Pump {
   /** Hands the backlog to its connections within this turn's budget (at least a few records per
    *  call, so a plain echo's reply still goes out with the message); true when it is empty. */
   private handOver(): boolean {
-    if (this.turnStartedAt < 0) {
-      this.turnStartedAt = performance.now();
-      this.turnEnd ??= setImmediate(this.endTurn);
-    }
     if (this.dispatching) return false;
     this.dispatching = true;
     try {
