@@ -8,7 +8,10 @@
 // with bufferutil (a dependency of wsgate, so `ws` finds it here) and without (WS_NO_BUFFER_UTIL=1:
 // `ws` as installed alone, the baseline of issue 16's figures). A last row, `floor (C)`, is bench/floor-echo.c:
 // one thread, epoll, one write per read and nothing else, what the kernel and this load leave for any
-// server on this machine (its CPU and its latency spread). Reported per case,
+// server on this machine (its CPU and its latency spread). `floor (Node)` is bench/floor-echo-node.mjs:
+// the least a Node server does per echo with wsgate's read path (one shared read buffer, bufferutil,
+// a read's echoes under one cork, small ones merged), no WebSocket checks: what Node's own read and
+// write path costs at each load. Reported per case,
 // medians of WSGATE_BENCH_RUNS interleaved rounds of WSGATE_HOTPATH_SECONDS each: echoes/s, round-trip
 // p50/p99, the server tree's CPU µs per echo (user + sys from /proc) and its write and read system
 // calls per echo (/proc/PID/io syscw/syscr: exact, and the figure a noisy box does not move).
@@ -60,6 +63,15 @@ function startWs(jsMasking = false) {
   });
 }
 
+/** bench/floor-echo-node.mjs in a process of its own. */
+function startNodeFloor() {
+  return new Promise((ok, fail) => {
+    const child = fork(join(dirname(self), 'floor-echo-node.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', ({ port }) => ok({ pid: child.pid, port, stop: () => child.kill('SIGKILL') }));
+    child.once('exit', (code) => fail(new Error(`floor-echo-node exited with ${code}`)));
+  });
+}
+
 /** One wsgate process (no workers) serving /echo (JS) and, when the plugin is built, /c (C echo). */
 function startWsgate(withC, tree = root) {
   const dir = mkdtempSync(join(tmpdir(), 'wsgate-bench-hotpath-'));
@@ -99,6 +111,7 @@ async function main() {
   const ws = await startWs();
   const wsJsMask = await startWs(true);
   const floor = await startFloorEcho();
+  const nodeFloor = await startNodeFloor();
   const beforeTree = process.env.WSGATE_HOTPATH_BEFORE;
   const before = beforeTree ? await startWsgate(withC, resolve(beforeTree)) : undefined;
   const targets = [
@@ -108,6 +121,7 @@ async function main() {
     { name: 'ws', server: ws, path: '/' },
     { name: 'ws JS mask', server: wsJsMask, path: '/' },
     { name: 'floor (C)', server: floor, path: '/' },
+    { name: 'floor (Node)', server: nodeFloor, path: '/' },
     ...(before ? [{ name: 'before JS', server: before, path: '/echo' }, ...(withC ? [{ name: 'before C', server: before, path: '/c' }] : [])] : []),
     ...extraServers(),
   ];
@@ -144,6 +158,7 @@ async function main() {
     ws.stop();
     wsJsMask.stop();
     floor.stop();
+    nodeFloor.stop();
     before?.stop();
   }
 }
