@@ -8,6 +8,7 @@
 // whose echo here is a call and a counter, is the baseline, and "C adds" what the C path costs per
 // message beyond it. Medians of RUNS runs of READS reads each (after a warm-up), the two
 // alternating. Run it from another tree's checkout (after its build) for before/after figures.
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
@@ -25,6 +26,10 @@ const CASES = [
   { label: '16 KiB x 4, a read per turn', size: 16 * 1024, count: 4, turns: true },
 ];
 
+if (!existsSync(plugin)) {
+  console.log('native adapter bench skipped: build/plugins/echo.so is not built (no C compiler at install)');
+  process.exit(0);
+}
 const { loadNativeHandler } = await import(pathToFileURL(resolve(root, 'dist/plugins/native/index.js')).href);
 const jsEcho = (await import(pathToFileURL(resolve(root, 'handlers/echo.mjs')).href)).default;
 const log = pino({ level: 'silent' });

@@ -29,7 +29,7 @@
 // messages in flight (p99/p50 4.9–5.2 after 10 idle seconds, 2.3–2.6 without them). A floor of
 // 8 MB a semi-space, the size V8 picks under load, keeps it: p99/p50 2.4–2.5 after idle, for ~24 MB
 // more resident memory than a shrunk process (4 MB: a collection every ~3,900 echoes, p99/p50
-// 2.6–2.9 and 2.9–3.2 in the hot-path bench, for 3–10 MB more).
+// 2.6–2.9, and 2.7–3.2 in the hot-path bench, for 3–10 MB more).
 
 /** The floor, in MB, for V8's old-generation limit. */
 export const OLD_SPACE_FLOOR_MB = 64;

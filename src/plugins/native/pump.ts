@@ -6,10 +6,11 @@
 //
 // Fairness: handing records to connections (a socket write each) is what costs time, so it runs in
 // slices of TURN_BUDGET_MS per event-loop turn, shared by every connection and plugin of the
-// process and timed from the turn's first batch of more than a few records. What a slice does not reach waits in the backlog, in the order the helper gave it, and
-// the next turn starts with it; nothing more is taken from the helper meanwhile, so a plugin that
-// sends without end fills its own queue in C (and gets its 1008 there) instead of this process's
-// memory, and a client echoing elsewhere waits a few milliseconds, not for the whole burst.
+// process and timed from the turn's first batch of more than a few records. What a slice does not
+// reach waits in the backlog, in the order the helper gave it, and the next turn starts with it;
+// nothing more is taken from the helper meanwhile, so a plugin that sends without end fills its
+// own queue in C (and gets its 1008 there) instead of this process's memory, and a client echoing
+// elsewhere waits a few milliseconds, not for the whole burst.
 //
 // Copies: the helper writes records into `slab`, a buffer handed out once (never reused), and the
 // payloads go to the connections as views of it, so a reply is copied once after the plugin's
