@@ -53,23 +53,23 @@ async function wsServer() {
   process.send({ port: wss.address().port });
 }
 
-/** A `ws` echo server; `jsMasking`: without bufferutil (WS_NO_BUFFER_UTIL), as `ws` runs where it is not installed. */
-function startWs(jsMasking = false) {
+/** An echo server in a Node process of its own, `script args` (it sends { port } once listening). */
+function forkEchoServer(script, args = [], env = process.env) {
   return new Promise((ok, fail) => {
-    const env = jsMasking ? { ...process.env, WS_NO_BUFFER_UTIL: '1' } : process.env;
-    const child = fork(self, ['--ws-server'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
+    const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
     child.once('message', ({ port }) => ok({ pid: child.pid, port, stop: () => child.kill('SIGKILL') }));
-    child.once('exit', (code) => fail(new Error(`ws server exited with ${code}`)));
+    child.once('exit', (code) => fail(new Error(`${script} ${args.join(' ')} exited with ${code}`)));
   });
 }
 
-/** bench/floor-echo-node.mjs in a process of its own. */
+/** A `ws` echo server; `jsMasking`: without bufferutil (WS_NO_BUFFER_UTIL), as `ws` runs where it is not installed. */
+function startWs(jsMasking = false) {
+  return forkEchoServer(self, ['--ws-server'], jsMasking ? { ...process.env, WS_NO_BUFFER_UTIL: '1' } : process.env);
+}
+
+/** bench/floor-echo-node.mjs. */
 function startNodeFloor() {
-  return new Promise((ok, fail) => {
-    const child = fork(join(dirname(self), 'floor-echo-node.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('message', ({ port }) => ok({ pid: child.pid, port, stop: () => child.kill('SIGKILL') }));
-    child.once('exit', (code) => fail(new Error(`floor-echo-node exited with ${code}`)));
-  });
+  return forkEchoServer(join(dirname(self), 'floor-echo-node.mjs'));
 }
 
 /** One wsgate process (no workers) serving /echo (JS) and, when the plugin is built, /c (C echo). */

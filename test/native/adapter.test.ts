@@ -384,20 +384,28 @@ describe('sends from plugin threads', () => {
     await disconnect(conn);
   });
 
-  test("a backlog larger than one wake-up's drains (8 slabs) arrives in full and in order", async () => {
+  /** `count` sends of `size` from the plugin's thread while this (the JS) thread is busy, so all of
+   *  them wait in the helper when the wake-up comes; then every one must arrive, in order. The
+   *  helper stays signalled meanwhile (no new wake byte): only the pump can go on draining. */
+  async function streamWhileBusy(count: number, size: number): Promise<void> {
     const fake = new FakeConnection();
     const conn = await accept(fake);
-    // 880 KiB sent while this thread is busy: all of it waits in the helper (arena and queue, under
-    // the 1 MiB cap) when the wake-up comes, more than its 8 drains of at most 64 KiB take, and the
-    // turn's budget is long spent. The helper stays signalled meanwhile (no new wake byte): only the
-    // pump's own turn ends can go on handing over and draining.
-    message(conn, 'stream:220:4096');
+    message(conn, `stream:${count}:${size}`);
     const busyUntil = Date.now() + 300;
     while (Date.now() < busyUntil);
     await until(() => fake.texts().length === 1, 5000, 'the stream');
-    checkStream(fake, 220, 4096);
+    checkStream(fake, count, size);
     await disconnect(conn);
-  });
+  }
+
+  // 880 KiB (arena and queue, under the 1 MiB cap): more than a wake-up's 8 drains of at most 64 KiB
+  // take, and the turn's budget is long spent: the turn's end hands over and drains on.
+  test("a backlog larger than one wake-up's drains (8 slabs) arrives in full and in order", () => streamWhileBusy(220, 4096));
+
+  // Ten 100 KiB sends: each is drained alone into a buffer of its own, one record per drain, so the
+  // turn's budget is never consulted, and a wake-up's 8 drains leave two in the helper.
+  test('sends too large for the slab, more of them than one wake-up drains, all arrive: the wake-up itself schedules the rest', () =>
+    streamWhileBusy(10, 102400));
 
   test("a plugin's on_message replies and its thread's sends on one connection each keep their order", async () => {
     const fake = new FakeConnection();

@@ -49,7 +49,6 @@ export class NativeConnection implements RecordTarget {
     this.frameSink = typeof sink.sendFrames === 'function' ? (conn as Connection & EncodedFrameSink) : undefined;
   }
 
-
   bind(pointer: NativePointer): void {
     this.pointer = pointer;
   }

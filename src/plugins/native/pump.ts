@@ -96,11 +96,15 @@ export class Pump {
     if (this.urgent > 0 || this.backlogBytes > BACKLOG_LIMIT) return true;
     if (this.turnStartedAt < 0) {
       this.turnStartedAt = performance.now();
-      this.turnEnd ??= setImmediate(this.endTurn);
+      this.scheduleTurnEnd();
       return true;
     }
     return performance.now() - this.turnStartedAt < TURN_BUDGET_MS;
   };
+  /** The turn's end (once per turn): the budget's clock stops, and what is left is handed over. */
+  private scheduleTurnEnd(): void {
+    this.turnEnd ??= setImmediate(this.endTurn);
+  }
   private readonly endTurn = (): void => {
     this.turnEnd = undefined;
     this.turnStartedAt = -1;
@@ -237,7 +241,7 @@ export class Pump {
     try {
       this.helperPending = true;
       if (!this.handOver()) {
-        this.turnEnd ??= setImmediate(this.endTurn);
+        this.scheduleTurnEnd();
         return;
       }
       const out = this.outBuffer(0);
@@ -245,7 +249,7 @@ export class Pump {
       this.helperPending = this.collect(out, result) && this.consume(result, null, MAX_BATCHES_PER_TURN);
       // The helper stays signalled while it holds work (no new wake byte comes): the turn's end
       // drains on.
-      if (this.helperPending) this.turnEnd ??= setImmediate(this.endTurn);
+      if (this.helperPending) this.scheduleTurnEnd();
     } finally {
       if (urgent) this.urgent--;
     }
@@ -337,7 +341,7 @@ export class Pump {
       let first = true;
       while (backlog.length > 0) {
         if (!first && !this.keepGoing()) {
-          this.turnEnd ??= setImmediate(this.endTurn);
+          this.scheduleTurnEnd();
           return false;
         }
         first = false;
@@ -346,7 +350,7 @@ export class Pump {
         this.backlogBytes -= at - head.at;
         head.at = at;
         if (at < head.end) {
-          this.turnEnd ??= setImmediate(this.endTurn);
+          this.scheduleTurnEnd();
           return false;
         }
         backlog.shift();
