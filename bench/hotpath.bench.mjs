@@ -16,6 +16,8 @@
 // p50/p99, the server tree's CPU µs per echo (user + sys from /proc) and its write and read system
 // calls per echo (/proc/PID/io syscw/syscr: exact, and the figure a noisy box does not move).
 // On a shared 2-core machine trust CPU and syscalls per echo; throughput and latency vary by tens of %.
+// C/JS: the C echo runs back to back with the JS echo in every round (their order alternating), and
+// the ratio is the median of the rounds' ratios (the ratio of the two medians follows it).
 // WSGATE_HOTPATH_BEFORE=DIR adds the wsgate of another tree (e.g. the previous version, built from
 // `git archive`) as `before JS`/`before C`, interleaved with the rest.
 // Another echo server joins the table with WSGATE_HOTPATH_EXTRA='NAME=ws://127.0.0.1:PORT/PATH@PID[,…]'
@@ -99,6 +101,14 @@ function extraServers() {
   });
 }
 
+/** The median over rounds of `a[i][key] / b[i][key]`: the box's load drifts by tens of % within a
+ *  run, far more than within the seconds between a round's two runs, so a ratio of two servers
+ *  measured back to back is the steadier figure (a ratio of medians may pair a fast minute of one
+ *  with a slow one of the other). */
+function pairedRatio(a, b, key) {
+  return median(a.map((r, i) => r[key] / b[i][key]));
+}
+
 function fmt(n, digits) {
   return n.toFixed(digits);
 }
@@ -125,6 +135,8 @@ async function main() {
     ...(before ? [{ name: 'before JS', server: before, path: '/echo' }, ...(withC ? [{ name: 'before C', server: before, path: '/c' }] : [])] : []),
     ...extraServers(),
   ];
+  // Run in turn; the two wsgate echoes as one unit (back to back).
+  const units = targets.filter((t) => t.name !== 'wsgate C').map((t) => (t.name === 'wsgate JS' && withC ? [t, targets.find((u) => u.name === 'wsgate C')] : [t]));
   console.log(
     `node ${process.version}, ${availableParallelism()} cores; ${RUNS} interleaved rounds of ${SECONDS} s per case, medians; ` +
       `wsgate with WebSocketWorkers ${WORKERS}; load from wsload (C)${withC ? '' : '; no build/plugins/echo.so: C echo skipped'}`,
@@ -133,13 +145,16 @@ async function main() {
     for (const c of CASES) {
       const results = new Map(targets.map((t) => [t.name, []]));
       for (let run = 0; run < RUNS; run++) {
-        // Rotate the order so no server always runs first (on the coolest machine).
-        for (let i = 0; i < targets.length; i++) {
-          const t = targets[(i + run) % targets.length];
-          results.get(t.name).push(await measuredRun(wsload, t.server, t.path, c, SECONDS));
+        // Rotate the order so no server always runs first (on the coolest machine); the C echo
+        // runs right before or after the JS echo (by turns), so each round's C/JS compares the two
+        // under the same load of the box (see pairedRatio).
+        for (let i = 0; i < units.length; i++) {
+          const unit = units[(i + run) % units.length];
+          for (const t of run % 2 === 0 ? unit : [...unit].reverse()) results.get(t.name).push(await measuredRun(wsload, t.server, t.path, c, SECONDS));
         }
       }
       const med = (name, key) => median(results.get(name).map((r) => r[key]));
+      const paired = (key) => pairedRatio(results.get('wsgate C'), results.get('wsgate JS'), key);
       console.log(`\n${c.label}`);
       console.log('  server        echoes/s   p50 µs   p99 µs   p99/p50   CPU µs/echo   vs ws   vs ws JS mask   writes/echo   reads/echo');
       for (const t of targets) {
@@ -151,7 +166,12 @@ async function main() {
             `   ${fmt(med(t.name, 'writesPerEcho'), 3).padStart(11)}   ${fmt(med(t.name, 'readsPerEcho'), 3).padStart(10)}`,
         );
       }
-      if (withC) console.log(`  C/JS: echoes/s ${fmt(med('wsgate C', 'rate') / med('wsgate JS', 'rate'), 2)}, CPU per echo ${fmt(med('wsgate C', 'cpuUsPerEcho') / med('wsgate JS', 'cpuUsPerEcho'), 2)}`);
+      if (withC) {
+        console.log(
+          `  C/JS: echoes/s ${fmt(paired('rate'), 2)}, CPU per echo ${fmt(paired('cpuUsPerEcho'), 2)} (median of the rounds' back-to-back pairs; ` +
+            `ratio of the medians above: ${fmt(med('wsgate C', 'rate') / med('wsgate JS', 'rate'), 2)}, ${fmt(med('wsgate C', 'cpuUsPerEcho') / med('wsgate JS', 'cpuUsPerEcho'), 2)})`,
+        );
+      }
     }
   } finally {
     gate.stop();

@@ -1,6 +1,6 @@
 // dispatchRecords on hand-built record bytes: [u32 token][u32 type][u32 length][payload], little-endian.
 import { describe, expect, test } from 'vitest';
-import { dispatchRecords, RecordType, type PluginLogLine, type RecordTarget } from '../../src/plugins/native/records.js';
+import { CallInput, dispatchRecords, RecordType, type PluginLogLine, type RecordTarget } from '../../src/plugins/native/records.js';
 
 function record(token: number, type: number, payload: Buffer): Buffer {
   const head = Buffer.alloc(12);
@@ -42,7 +42,7 @@ describe('dispatchRecords', () => {
       [high, new RecordingTarget()],
       [other, new RecordingTarget()],
     ]);
-    const input = Buffer.from('..hello, world');
+    const input = CallInput.of(Buffer.from('..hello, world'));
     const buf = Buffer.concat([
       record(high, RecordType.Text, Buffer.from('text')),
       record(other, RecordType.Binary, Buffer.from([0xff, 0x80])),
@@ -82,5 +82,40 @@ describe('dispatchRecords', () => {
   test('an input slice record without its input is an error, not a silent drop', () => {
     const buf = record(1, RecordType.InputSlice, u32s(RecordType.Text, 0, 1));
     expect(() => dispatchRecords(buf, 0, buf.length, () => new RecordingTarget())).toThrow(/input slice record without its input/);
+  });
+});
+
+describe('CallInput', () => {
+  // One read's memory with three messages in it, as the decoder hands them over.
+  const memory = new ArrayBuffer(64);
+  const bytes = Buffer.from(memory);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = i;
+  const first = Buffer.from(memory, 4, 10);
+  const empty = Buffer.alloc(0);
+  const second = Buffer.from(memory, 20, 12);
+  const third = Buffer.from(memory, 40, 8);
+
+  test('a slice that is all of one message is that message itself; any other is a view of the same bytes', () => {
+    const input = new CallInput([first, empty, second, third], memory, 0);
+    expect(input.slice(4, 10)).toBe(first);
+    // Part of a message, then an earlier message again (the cursor has passed it): right bytes, new views.
+    const part = input.slice(22, 4);
+    expect(part.buffer).toBe(memory);
+    expect([...part]).toEqual([22, 23, 24, 25]);
+    expect([...input.slice(4, 10)]).toEqual([...first]);
+    expect(input.slice(4, 10)).not.toBe(first);
+    // The cursor did not pass the message the partial slice lay in, nor skip past the empty one wrongly.
+    expect(input.slice(20, 12)).toBe(second);
+    expect(input.slice(40, 8)).toBe(third);
+    // Beyond the last message: still the memory's bytes.
+    expect([...input.slice(50, 2)]).toEqual([50, 51]);
+  });
+
+  test('offsets count from where the pointer the helper got points (one message: its own start)', () => {
+    const input = CallInput.of(second);
+    expect(input.slice(0, 12)).toBe(second);
+    const tail = CallInput.of(second).slice(2, 3);
+    expect(tail.byteOffset).toBe(22);
+    expect([...tail]).toEqual([22, 23, 24]);
   });
 });

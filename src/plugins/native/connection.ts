@@ -27,7 +27,10 @@ export class NativeConnection implements RecordTarget {
   private finished: Promise<void> | undefined;
   /** Between readStart and readEnd: messages are collected, not handed over one by one. */
   private reading = false;
-  private batch: Array<[RecordType, Buffer]> | undefined;
+  /** The collected messages (a new array per batch: the pump keeps it while replies quote them). */
+  private batch: Buffer[] | undefined;
+  /** Their types (reused: the pump copies them into the helper's index). */
+  private readonly batchTypes: RecordType[] = [];
   private batchBytes = 0;
   /** The memory the batch's messages lie in (their socket read's): a batch is one C call over it. */
   private batchMemory: ArrayBufferLike | undefined;
@@ -76,7 +79,7 @@ export class NativeConnection implements RecordTarget {
         if (this.batchMemory !== undefined) this.flush();
         this.batchMemory = data.buffer;
       }
-      (this.batch ??= []).push([type, data]);
+      this.batchTypes[(this.batch ??= []).push(data) - 1] = type;
       this.batchBytes += data.length;
       if (this.batchBytes >= BATCH_BYTES) this.flush();
       return;
@@ -113,8 +116,9 @@ export class NativeConnection implements RecordTarget {
     const bytes = this.batchBytes;
     this.batchBytes = 0;
     if (this.state !== NativeConnectionState.Open) return;
-    if (batch.length === 1) this.pump.message(this.pointer, batch[0]![0], batch[0]![1], this.framed, urgent);
-    else this.pump.messages(this.pointer, batch, memory, bytes, this.framed, urgent);
+    const types = this.batchTypes;
+    if (batch.length === 1) this.pump.message(this.pointer, types[0]!, batch[0]!, this.framed, urgent);
+    else this.pump.messages(this.pointer, types, batch, memory, bytes, this.framed, urgent);
   }
 
   deliver(type: RecordType, payload: Buffer): void {

@@ -40,7 +40,7 @@ export interface NativeLibrary {
   /** `frames` 1: text and binary replies may come framed for the wire (RecordType.Frames). */
   connMessage(conn: NativePointer, type: number, data: Buffer | null, size: number, out: Buffer, cap: number, frames: number): number | bigint;
   /** on_message for `count` messages in `base`, named by [type, offset, length] triples in `index`. */
-  connMessages(conn: NativePointer, base: Buffer, baseSize: number, index: Uint32Array, count: number, out: Buffer, cap: number, frames: number): number | bigint;
+  connMessages(conn: NativePointer, base: ArrayBufferLike | null, baseSize: number, index: Uint32Array, count: number, out: Buffer, cap: number, frames: number): number | bigint;
   drain(conn: NativePointer | null, out: Buffer, cap: number): number | bigint;
   /** Where every drain reports the arena it took (kept by the helper: pass an array that lives as long). */
   arenaReport(report: Uint32Array): void;

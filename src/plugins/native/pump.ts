@@ -21,7 +21,7 @@
 import { Socket } from 'node:net';
 import { toNumber, type NativeLibrary, type NativePointer } from './ffi.js';
 import type { NativeQueueDepth } from './queue-depth.js';
-import { dispatchRecords, FRAMES_RECORD_OVERHEAD, MAX_FRAME_HEADER_SIZE, RECORD_HEADER_SIZE, type OrphanLog, type RecordTarget } from './records.js';
+import { CallInput, dispatchRecords, FRAMES_RECORD_OVERHEAD, MAX_FRAME_HEADER_SIZE, RECORD_HEADER_SIZE, type OrphanLog, type RecordTarget } from './records.js';
 
 const SLAB_SIZE = 64 * 1024;
 /** A slab with less room than this is replaced before a drain (its rest stays with its views). */
@@ -49,15 +49,14 @@ const TURN_BUDGET_MS = 2;
 /** A backlog beyond this many bytes is handed over regardless of the budget: memory stays bounded
  *  when on_message calls (whose output must leave the helper with them) outpace the slices. */
 const BACKLOG_LIMIT = 1024 * 1024;
-const EMPTY = Buffer.alloc(0);
 
-/** Records taken from the helper and not yet handed over: `buf[at, end)`; `input`: the message of
- *  the on_message call they came from (their InputSlice records are views of it). */
+/** Records taken from the helper and not yet handed over: `buf[at, end)`; `input`: the messages of
+ *  the on_message call they came from (their InputSlice records name bytes of them). */
 interface Pending {
   buf: Buffer;
   at: number;
   end: number;
-  input: Buffer | undefined;
+  input: CallInput | undefined;
 }
 
 export class Pump {
@@ -181,39 +180,37 @@ export class Pump {
     // 1,500 → 1,070 µs of CPU each without it).
     const out = this.outBuffer(Math.min(data.length, SLAB_SIZE) + (frames ? FRAMES_RECORD_OVERHEAD + MAX_FRAME_HEADER_SIZE : RECORD_HEADER_SIZE));
     const result = toNumber(this.lib.connMessage(conn, type, data.length ? data : null, data.length, out, out.length, frames ? 1 : 0));
-    if (this.collect(out, result, data)) this.consumeFor(result, conn, urgent);
+    if (this.collect(out, result, data.length ? CallInput.of(data) : undefined)) this.consumeFor(result, conn, urgent);
   }
 
   /** on_message for each of several messages in one C call, then the connection's queue. The
-   *  messages lie in one piece of memory (NativeConnection batches them so), which the helper is
-   *  given once, with where each lies in it: nothing is copied. */
-  messages(conn: NativePointer, batch: ReadonlyArray<readonly [number, Buffer]>, memory: ArrayBufferLike | undefined, bytes: number, frames: boolean, urgent = false): void {
+   *  messages lie in one piece of memory, their read's (NativeConnection batches them so), which
+   *  the helper is given as it is, with where each lies in it: nothing is copied or wrapped. */
+  messages(conn: NativePointer, types: readonly number[], batch: readonly Buffer[], memory: ArrayBufferLike | undefined, bytes: number, frames: boolean, urgent = false): void {
     const count = batch.length;
     if (this.index.length < INDEX_FIELDS * count) this.index = new Uint32Array(Math.max(INDEX_FIELDS * count, 2 * this.index.length));
     const index = this.index;
-    let start = Infinity;
     let end = 0;
     for (let i = 0, at = 0; i < count; i++, at += INDEX_FIELDS) {
-      const entry = batch[i]!;
-      const data = entry[1];
-      const offset = data.byteOffset;
+      const data = batch[i]!;
       const length = data.length;
-      index[at] = entry[0];
-      index[at + 1] = offset;
+      index[at] = types[i]!;
       index[at + 2] = length;
-      if (length === 0) continue;
-      if (offset < start) start = offset;
-      if (offset + length > end) end = offset + length;
+      if (length === 0) {
+        index[at + 1] = 0;
+        continue;
+      }
+      index[at + 1] = data.byteOffset;
+      end = data.byteOffset + length;
     }
-    const base = memory === undefined || end === 0 ? EMPTY : Buffer.from(memory, start, end - start);
-    for (let at = 0; at < INDEX_FIELDS * count; at += INDEX_FIELDS) index[at + 1] = index[at + 2] === 0 ? 0 : index[at + 1]! - start;
     // Room for each message's reply up to its own size (written straight into the slab), up to half
     // a slab: asking for a whole one would replace the slab at every call. Replies past what the
-    // slab holds wait in the helper's queue (an echo's are offsets into `base`, 24 bytes each).
+    // slab holds wait in the helper's queue (an echo's are offsets into the memory, 24 bytes each).
     // Framed replies need less per message (a header of 2 or 4 bytes below 64 KiB) and one record.
     const slab = this.outBuffer(Math.min(bytes + RECORD_HEADER_SIZE * count + (frames ? FRAMES_RECORD_OVERHEAD : 0), SLAB_SIZE / 2));
-    const result = toNumber(this.lib.connMessages(conn, base, base.length, index, count, slab, slab.length, frames ? 1 : 0));
-    if (this.collect(slab, result, base)) this.consumeFor(result, conn, urgent);
+    const base = end === 0 ? null : memory!;
+    const result = toNumber(this.lib.connMessages(conn, base, end, index, count, slab, slab.length, frames ? 1 : 0));
+    if (this.collect(slab, result, base === null ? undefined : new CallInput(batch, base, 0))) this.consumeFor(result, conn, urgent);
   }
 
   /** Releases one connection (its early sends may go out now) and drains its queue. `urgent`: the
@@ -297,19 +294,19 @@ export class Pump {
   /** Takes what a call into the helper produced, right after it: the records it wrote into `out`
    *  (the slab, or a buffer of its own) and the arena's records it reports, in the helper's order.
    *  Taken before handing over: a receiver may come back here and drain into the slab. `input`: the
-   *  message of that on_message call (its InputSlice records are views of it). True when anything
+   *  messages of that on_message call (its InputSlice records name bytes of them). True when anything
    *  is pending (records taken, or more in the helper). */
-  private collect(out: Buffer, result: number, input?: Buffer): boolean {
+  private collect(out: Buffer, result: number, input?: CallInput): boolean {
     const used = result <= 0 ? 0 : result >= MORE ? result - MORE : result;
     const report = this.report;
     const taken = report[REPORT_TAKEN]!;
     const split = taken === 0 ? used : report[REPORT_SPLIT]!;
-    if (split > 0) this.take(out.subarray(0, split), input);
+    if (split > 0) this.take(out, 0, split, input);
     if (taken > 0) {
-      this.take(this.arena.subarray(0, taken), undefined);
+      this.take(this.arena, 0, taken, undefined);
       this.arena = this.arena.subarray(taken);
     }
-    if (used > split) this.take(out.subarray(split, used), input);
+    if (used > split) this.take(out, split, used, input);
     if (used > 0 && out === this.slab) this.slab = this.slab.subarray(used);
     if (report[REPORT_SWITCHED] === 1) {
       this.arena = this.arenaNext!;
@@ -325,10 +322,10 @@ export class Pump {
     this.lib.arenaNext(this.arenaNext, this.arenaNext.length);
   }
 
-  /** Adds records to the backlog. */
-  private take(buf: Buffer, input: Buffer | undefined): void {
-    this.backlog.push({ buf, at: 0, end: buf.length, input });
-    this.backlogBytes += buf.length;
+  /** Adds the records in `buf[at, end)` to the backlog. */
+  private take(buf: Buffer, at: number, end: number, input: CallInput | undefined): void {
+    this.backlog.push({ buf, at, end, input });
+    this.backlogBytes += end - at;
   }
 
   /** Hands the backlog to its connections within this turn's budget (at least a few records per

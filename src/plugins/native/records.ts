@@ -12,8 +12,8 @@ export enum RecordType {
   Disconnected = 0x1001,
   /** A plugin's ap_log_* line: u8 Apache level, source NUL, text. */
   Log = 0x1002,
-  /** A send of bytes inside the message on_message was handling: u32 type, u32 offset, u32 length
-   *  into that message's buffer (the `input` of dispatchRecords), delivered without a copy. */
+  /** A send of bytes inside the messages on_message was given: u32 type, u32 offset, u32 length
+   *  into the memory the call got (the `input` of dispatchRecords), delivered without a copy. */
   InputSlice = 0x1003,
   /** A call's text and binary replies, framed by the helper (the call was told the connection's
    *  frames carry no extension): u32 frame count, then the frames as they go on the wire. */
@@ -64,12 +64,49 @@ function u32(buf: Buffer, at: number): number {
   return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
 }
 
+/** The messages one on_message call was given, which its InputSlice records name by offset from
+ *  `origin` in `memory` (where the pointer the helper got points). A slice that is all of one
+ *  message (an echo) is that message's own Buffer; any other is a new view of the memory. */
+export class CallInput {
+  /** Messages before this one end before the last slice asked for (replies come in message order). */
+  private next = 0;
+
+  constructor(
+    /** In the order of their bytes in `memory` (a socket read's messages, as decoded). */
+    private readonly messages: readonly Buffer[],
+    private memory: ArrayBufferLike | undefined,
+    private readonly origin: number,
+  ) {}
+
+  /** One message at `data.byteOffset` of its memory, the pointer the helper got being `data`. */
+  static of(data: Buffer): CallInput {
+    return new CallInput([data], undefined, data.byteOffset);
+  }
+
+  slice(offset: number, length: number): Buffer {
+    const at = this.origin + offset;
+    const messages = this.messages;
+    let i = this.next;
+    // Past the messages that end before this slice starts (and the empty ones): the cursor only
+    // moves forward, so a call's replies cost one look each, however many messages it had.
+    while (i < messages.length && (messages[i]!.length === 0 || messages[i]!.byteOffset + messages[i]!.length <= at)) i++;
+    this.next = i;
+    const message = messages[i];
+    if (message !== undefined && message.byteOffset === at && message.length === length) {
+      this.next = i + 1;
+      return message;
+    }
+    this.memory ??= messages[0]!.buffer;
+    return Buffer.from(this.memory, at, length);
+  }
+}
+
 /** Records dispatched between two calls of dispatchRecords' `keepGoing`. */
 const RECORDS_PER_CHECK = 32;
 
 /** Dispatches the records in `buf[at, end)`, which the receivers may keep views of (the caller
- *  never reuses `buf`). `input`: the message whose on_message produced them (InputSlice records
- *  are views of it). After every RECORDS_PER_CHECK records `keepGoing` may stop
+ *  never reuses `buf`). `input`: the messages whose on_message calls produced them (InputSlice
+ *  records name bytes of them). After every RECORDS_PER_CHECK records `keepGoing` may stop
  *  it: returns where it stopped (`end` when all were dispatched). */
 export function dispatchRecords(
   buf: Buffer,
@@ -78,7 +115,7 @@ export function dispatchRecords(
   lookup: TargetLookup,
   orphanLog?: OrphanLog,
   keepGoing?: () => boolean,
-  input?: Buffer,
+  input?: CallInput,
 ): number {
   let count = 0;
   while (at + RECORD_HEADER_SIZE <= end) {
@@ -107,8 +144,7 @@ export function dispatchRecords(
     if (type === RecordType.InputSlice) {
       // The helper makes these only in calls whose input the pump passes here.
       if (input === undefined) throw new Error('native helper: an input slice record without its input');
-      const offset = u32(buf, start + 4);
-      target.deliver(u32(buf, start) as RecordType, input.subarray(offset, offset + u32(buf, start + 8)));
+      target.deliver(u32(buf, start) as RecordType, input.slice(u32(buf, start + 4), u32(buf, start + 8)));
       continue;
     }
     target.deliver(type, buf.subarray(start, at));
