@@ -120,6 +120,20 @@ export class ByteQueue {
     return this.takeFromFirst(max, undefined, 0);
   }
 
+  /** Moves up to max bytes of the first chunk into `target` at `at` (XORed with `mask` when given,
+   *  the first at position `phase` of its cycle), in one pass; returns how many. Nothing of them is
+   *  kept here, lent chunk or not. */
+  takeInto(target: Buffer, at: number, max: number, mask: Uint8Array | undefined, phase: number): number {
+    const first = this.chunks[0];
+    if (first === undefined || max === 0) return 0;
+    const start = this.offset;
+    const n = Math.min(max, first.length - start);
+    if (mask !== undefined) unmaskInto(first.subarray(start, start + n), target.subarray(at, at + n), 0, n, mask, phase);
+    else first.copy(target, at, start, start + n);
+    this.skip(n);
+    return n;
+  }
+
   /** takeSome, the bytes XORed with `mask` (the first at position `phase` of its cycle): unmasked in
    *  place, or out of a lent chunk into its buffer, in one pass. */
   takeSomeUnmasked(max: number, mask: Uint8Array, phase: number): Buffer {

@@ -33,6 +33,10 @@ enum HybiState {
 }
 
 const MAX_CONTROL_PAYLOAD = 125;
+/** A one-frame message from this size up that has not all arrived yet is written straight into a
+ *  buffer of its size (MessageAssembler.startWhole): copied once, not kept as views of the reads
+ *  and joined (a second copy) at the end. Its pages are touched only as its bytes arrive. */
+const WHOLE_MESSAGE_MIN = 64 * 1024;
 const TWO_POW_32 = 0x1_0000_0000;
 
 class HybiDecoder extends StreamDecoder {
@@ -184,14 +188,20 @@ class HybiDecoder extends StreamDecoder {
       return this.dispatchControl(payload);
     }
     if (remaining > 0 && this.queue.length === 0) return false;
-    const piece = this.masked ? this.queue.takeSomeUnmasked(remaining, this.mask, this.frameRead & 3) : this.queue.takeSome(remaining);
-    this.frameRead += piece.length;
-    const frameDone = this.frameRead === this.frameLength;
-    if (frameDone) this.state = HybiState.Header;
     const isBinary = this.messageOpcode !== Opcode.Text;
     const compressed = this.messageCompressed;
     // Compressed bytes are not text: they are checked once inflated.
     const checkUtf8 = !isBinary && !compressed;
+    const message = this.message;
+    if (this.frameRead === 0 && this.fin && this.messageLength === remaining && remaining >= WHOLE_MESSAGE_MIN && this.queue.length < remaining) {
+      message.startWhole(remaining);
+    }
+    const whole = message.wholeBuffer;
+    if (whole !== undefined) return this.readWhole(whole, remaining, isBinary, compressed, checkUtf8);
+    const piece = this.masked ? this.queue.takeSomeUnmasked(remaining, this.mask, this.frameRead & 3) : this.queue.takeSome(remaining);
+    this.frameRead += piece.length;
+    const frameDone = this.frameRead === this.frameLength;
+    if (frameDone) this.state = HybiState.Header;
 
     if (frameDone && this.fin && this.messageLength === piece.length) {
       // The whole message is this one piece: no copy, one native UTF-8 check.
@@ -200,8 +210,22 @@ class HybiDecoder extends StreamDecoder {
       this.deliver(piece, isBinary, compressed);
       return true;
     }
-    if (!this.message.append(piece, checkUtf8)) return this.fail(utf8Error('invalid UTF-8 in a text message'));
+    if (!message.append(piece, checkUtf8)) return this.fail(utf8Error('invalid UTF-8 in a text message'));
     if (!frameDone || !this.fin) return true;
+    return this.finishMessage(isBinary, compressed, checkUtf8);
+  }
+
+  /** The next bytes of a message written whole (see WHOLE_MESSAGE_MIN), its one frame's. */
+  private readWhole(whole: Buffer, remaining: number, isBinary: boolean, compressed: boolean, checkUtf8: boolean): boolean {
+    const n = this.queue.takeInto(whole, this.frameRead, remaining, this.masked ? this.mask : undefined, this.frameRead & 3);
+    this.frameRead += n;
+    if (!this.message.wrote(n, checkUtf8)) return this.fail(utf8Error('invalid UTF-8 in a text message'));
+    if (this.frameRead < this.frameLength) return true;
+    this.state = HybiState.Header;
+    return this.finishMessage(isBinary, compressed, checkUtf8);
+  }
+
+  private finishMessage(isBinary: boolean, compressed: boolean, checkUtf8: boolean): boolean {
     const data = this.message.finish(checkUtf8);
     this.endMessage();
     if (data === undefined) return this.fail(utf8Error('text message ends inside a UTF-8 sequence'));

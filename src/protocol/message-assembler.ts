@@ -4,6 +4,10 @@
 // Large pieces are kept as views of the pushed chunks (no copy). Small ones are copied into a
 // shared block: a peer that trickles a big message in 1-byte TCP segments or 1-byte frames would
 // otherwise cost one Buffer object (~100 bytes of heap) per byte.
+//
+// A message whose size is known when it starts (one frame) can instead be written by the decoder
+// straight into one buffer of that size (startWhole): its bytes are copied once, out of the reads,
+// which then hold nothing of it (a lent read goes back at once), and it is not joined at the end.
 import { Utf8Validator } from './utf8.js';
 
 /** Pieces shorter than this are copied into the block. */
@@ -18,10 +22,34 @@ export class MessageAssembler {
   private block: Buffer | undefined;
   private blockStart = 0;
   private blockUsed = 0;
+  /** The message's own buffer, when it is written whole (startWhole); `written` bytes of it so far. */
+  private whole: Buffer | undefined;
+  private written = 0;
 
-  /** Pieces of an unfinished message are kept (views of what was pushed, or the block). */
+  /** Pieces of an unfinished message are kept (views of what was pushed, or the block); a message
+   *  written whole holds none of what was pushed. */
   get holding(): boolean {
     return this.bytes > 0;
+  }
+
+  /** The message is `length` bytes: the caller writes them in order into the buffer returned (or
+   *  the one `wholeBuffer` gives later) and reports each part with `wrote`. */
+  startWhole(length: number): Buffer {
+    this.whole = Buffer.allocUnsafe(length);
+    this.written = 0;
+    return this.whole;
+  }
+
+  /** The buffer startWhole made for the message being assembled; undefined when it goes in pieces. */
+  get wholeBuffer(): Buffer | undefined {
+    return this.whole;
+  }
+
+  /** `length` more bytes of the whole buffer are written; false when they make the text invalid UTF-8. */
+  wrote(length: number, isText: boolean): boolean {
+    const start = this.written;
+    this.written += length;
+    return !isText || length === 0 || this.utf8.feed(this.whole!.subarray(start, this.written));
   }
 
   /** Adds a piece; false when it makes the text invalid UTF-8. */
@@ -47,6 +75,12 @@ export class MessageAssembler {
 
   /** The whole message and a reset; undefined when text ends inside a UTF-8 sequence. */
   finish(isText: boolean): Buffer | undefined {
+    const whole = this.whole;
+    if (whole !== undefined) {
+      const complete = !isText || this.utf8.end();
+      this.reset();
+      return complete ? whole : undefined;
+    }
     this.flushBlock();
     const pieces = this.pieces;
     const complete = !isText || this.utf8.end();
@@ -63,6 +97,8 @@ export class MessageAssembler {
     this.bytes = 0;
     this.utf8.reset();
     this.block = undefined;
+    this.whole = undefined;
+    this.written = 0;
   }
 
   private flushBlock(): void {
