@@ -35,7 +35,8 @@ enum HybiState {
 const MAX_CONTROL_PAYLOAD = 125;
 /** A one-frame message from this size up that has not all arrived yet is written straight into a
  *  buffer of its size (MessageAssembler.startWhole): copied once, not kept as views of the reads
- *  and joined (a second copy) at the end. Its pages are touched only as its bytes arrive. */
+ *  and joined (a second copy) at the end. Its size passed MaxMessageSize with the header; its pages
+ *  are written (and fresh ones committed) only as its bytes arrive. */
 const WHOLE_MESSAGE_MIN = 64 * 1024;
 const TWO_POW_32 = 0x1_0000_0000;
 
