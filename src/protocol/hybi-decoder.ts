@@ -218,9 +218,10 @@ class HybiDecoder extends StreamDecoder {
 
   /** The next bytes of a message written whole (see WHOLE_MESSAGE_MIN), its one frame's. */
   private readWhole(whole: Buffer, remaining: number, isBinary: boolean, compressed: boolean, checkUtf8: boolean): boolean {
-    const n = this.queue.takeInto(whole, this.frameRead, remaining, this.masked ? this.mask : undefined, this.frameRead & 3);
+    const at = this.frameRead;
+    const n = this.queue.takeInto(whole, at, remaining, this.masked ? this.mask : undefined, at & 3);
     this.frameRead += n;
-    if (!this.message.wrote(n, checkUtf8)) return this.fail(utf8Error('invalid UTF-8 in a text message'));
+    if (!this.message.wrote(at, n, checkUtf8)) return this.fail(utf8Error('invalid UTF-8 in a text message'));
     if (this.frameRead < this.frameLength) return true;
     this.state = HybiState.Header;
     return this.finishMessage(isBinary, compressed, checkUtf8);

@@ -22,9 +22,8 @@ export class MessageAssembler {
   private block: Buffer | undefined;
   private blockStart = 0;
   private blockUsed = 0;
-  /** The message's own buffer, when it is written whole (startWhole); `written` bytes of it so far. */
+  /** The message's own buffer, when it is written whole (startWhole). */
   private whole: Buffer | undefined;
-  private written = 0;
 
   /** Pieces of an unfinished message are kept (views of what was pushed, or the block); a message
    *  written whole holds none of what was pushed. */
@@ -32,12 +31,10 @@ export class MessageAssembler {
     return this.bytes > 0;
   }
 
-  /** The message is `length` bytes: the caller writes them in order into the buffer returned (or
-   *  the one `wholeBuffer` gives later) and reports each part with `wrote`. */
-  startWhole(length: number): Buffer {
+  /** The message is `length` bytes: the caller writes them in order into `wholeBuffer` and reports
+   *  each part with `wrote`. */
+  startWhole(length: number): void {
     this.whole = Buffer.allocUnsafe(length);
-    this.written = 0;
-    return this.whole;
   }
 
   /** The buffer startWhole made for the message being assembled; undefined when it goes in pieces. */
@@ -45,11 +42,10 @@ export class MessageAssembler {
     return this.whole;
   }
 
-  /** `length` more bytes of the whole buffer are written; false when they make the text invalid UTF-8. */
-  wrote(length: number, isText: boolean): boolean {
-    const start = this.written;
-    this.written += length;
-    return !isText || length === 0 || this.utf8.feed(this.whole!.subarray(start, this.written));
+  /** The whole buffer's bytes [at, at + length) are written, after those before them; false when
+   *  they make the text invalid UTF-8. */
+  wrote(at: number, length: number, isText: boolean): boolean {
+    return !isText || length === 0 || this.utf8.feed(this.whole!.subarray(at, at + length));
   }
 
   /** Adds a piece; false when it makes the text invalid UTF-8. */
@@ -98,7 +94,6 @@ export class MessageAssembler {
     this.utf8.reset();
     this.block = undefined;
     this.whole = undefined;
-    this.written = 0;
   }
 
   private flushBlock(): void {

@@ -79,7 +79,9 @@ export class NativeConnection implements RecordTarget {
         if (this.batchMemory !== undefined) this.flush();
         this.batchMemory = data.buffer;
       }
-      this.batchTypes[(this.batch ??= []).push(data) - 1] = type;
+      const batch = (this.batch ??= []);
+      this.batchTypes[batch.length] = type;
+      batch.push(data);
       this.batchBytes += data.length;
       if (this.batchBytes >= BATCH_BYTES) this.flush();
       return;

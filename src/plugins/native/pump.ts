@@ -201,7 +201,7 @@ export class Pump {
         continue;
       }
       index[at + 1] = data.byteOffset;
-      end = data.byteOffset + length;
+      if (data.byteOffset + length > end) end = data.byteOffset + length;
     }
     // Room for each message's reply up to its own size (written straight into the slab), up to half
     // a slab: asking for a whole one would replace the slab at every call. Replies past what the
