@@ -16,8 +16,9 @@
 // p50/p99, the server tree's CPU µs per echo (user + sys from /proc) and its write and read system
 // calls per echo (/proc/PID/io syscw/syscr: exact, and the figure a noisy box does not move).
 // On a shared 2-core machine trust CPU and syscalls per echo; throughput and latency vary by tens of %.
-// C/JS: the C echo runs back to back with the JS echo in every round (their order alternating), and
-// the ratio is the median of the rounds' ratios (the ratio of the two medians follows it).
+// C/JS: the C echo runs back to back with the JS echo, WSGATE_HOTPATH_PAIRS times in every round
+// (which goes first alternating), and the ratio is the median of all those pairs' ratios (the ratio
+// of the two medians follows it): one pair may be split by the box's drift, the median of many is not.
 // WSGATE_HOTPATH_BEFORE=DIR adds the wsgate of another tree (e.g. the previous version, built from
 // `git archive`) as `before JS`/`before C`, interleaved with the rest.
 // Another echo server joins the table with WSGATE_HOTPATH_EXTRA='NAME=ws://127.0.0.1:PORT/PATH@PID[,…]'
@@ -35,6 +36,8 @@ const root = resolve(dirname(self), '..');
 const RUNS = Number(process.env.WSGATE_BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.WSGATE_HOTPATH_SECONDS ?? 2);
 const WORKERS = Number(process.env.WSGATE_HOTPATH_WORKERS ?? 0);
+/** Back-to-back JS/C pairs per round (C/JS is the median of all rounds' pairs). */
+const PAIRS = Number(process.env.WSGATE_HOTPATH_PAIRS ?? 3);
 const CASES = [
   { label: '32 B binary, 50 x 4', size: 32, connections: 50, window: 4 },
   { label: '32 B text, 50 x 4', size: 32, connections: 50, window: 4, text: true },
@@ -106,7 +109,18 @@ function extraServers() {
  *  measured back to back is the steadier figure (a ratio of medians may pair a fast minute of one
  *  with a slow one of the other). */
 function pairedRatio(a, b, key) {
-  return median(a.map((r, i) => r[key] / b[i][key]));
+  return median(pairRatios(a, b, key));
+}
+
+function pairRatios(a, b, key) {
+  return a.map((r, i) => r[key] / b[i][key]);
+}
+
+/** 'Q1–Q3' of the pairs' ratios: how far a single pair strays. */
+function quartiles(ratios) {
+  const sorted = [...ratios].sort((x, y) => x - y);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return `${fmt(at(0.25), 2)}–${fmt(at(0.75), 2)}`;
 }
 
 function fmt(n, digits) {
@@ -146,15 +160,18 @@ async function main() {
       const results = new Map(targets.map((t) => [t.name, []]));
       for (let run = 0; run < RUNS; run++) {
         // Rotate the order so no server always runs first (on the coolest machine); the C echo
-        // runs right before or after the JS echo (by turns), so each round's C/JS compares the two
-        // under the same load of the box (see pairedRatio).
+        // runs right before or after the JS echo (by turns), PAIRS times, so each pair's C/JS
+        // compares the two under the same load of the box (see pairedRatio).
         for (let i = 0; i < units.length; i++) {
           const unit = units[(i + run) % units.length];
-          for (const t of run % 2 === 0 ? unit : [...unit].reverse()) results.get(t.name).push(await measuredRun(wsload, t.server, t.path, c, SECONDS));
+          for (let pair = 0; pair < (unit.length > 1 ? PAIRS : 1); pair++) {
+            for (const t of (run + pair) % 2 === 0 ? unit : [...unit].reverse()) results.get(t.name).push(await measuredRun(wsload, t.server, t.path, c, SECONDS));
+          }
         }
       }
       const med = (name, key) => median(results.get(name).map((r) => r[key]));
       const paired = (key) => pairedRatio(results.get('wsgate C'), results.get('wsgate JS'), key);
+      const pairedQuartiles = (key) => quartiles(pairRatios(results.get('wsgate C'), results.get('wsgate JS'), key));
       console.log(`\n${c.label}`);
       console.log('  server        echoes/s   p50 µs   p99 µs   p99/p50   CPU µs/echo   vs ws   vs ws JS mask   writes/echo   reads/echo');
       for (const t of targets) {
@@ -168,7 +185,8 @@ async function main() {
       }
       if (withC) {
         console.log(
-          `  C/JS: echoes/s ${fmt(paired('rate'), 2)}, CPU per echo ${fmt(paired('cpuUsPerEcho'), 2)} (median of the rounds' back-to-back pairs; ` +
+          `  C/JS: echoes/s ${fmt(paired('rate'), 2)}, CPU per echo ${fmt(paired('cpuUsPerEcho'), 2)} (median of ${results.get('wsgate C').length} back-to-back pairs, ` +
+            `quartiles ${pairedQuartiles('rate')}; ` +
             `ratio of the medians above: ${fmt(med('wsgate C', 'rate') / med('wsgate JS', 'rate'), 2)}, ${fmt(med('wsgate C', 'cpuUsPerEcho') / med('wsgate JS', 'cpuUsPerEcho'), 2)})`,
         );
       }

@@ -38,10 +38,11 @@ export interface NativeLibrary {
   connConnect(conn: NativePointer): number;
   connResponse(conn: NativePointer, out: Buffer, cap: number): number | bigint;
   /** `frames` 1: text and binary replies may come framed for the wire (RecordType.Frames). */
-  connMessage(conn: NativePointer, type: number, data: Buffer | null, size: number, out: Buffer, cap: number, frames: number): number | bigint;
+  /** Records go to `out` from `at` up to `cap` (its length), as for every call that drains. */
+  connMessage(conn: NativePointer, type: number, data: Buffer | null, size: number, out: Buffer, at: number, cap: number, frames: number): number | bigint;
   /** on_message for `count` messages in `base`, named by [type, offset, length] triples in `index`. */
-  connMessages(conn: NativePointer, base: ArrayBufferLike | null, baseSize: number, index: Uint32Array, count: number, out: Buffer, cap: number, frames: number): number | bigint;
-  drain(conn: NativePointer | null, out: Buffer, cap: number): number | bigint;
+  connMessages(conn: NativePointer, base: ArrayBufferLike | null, baseSize: number, index: Uint32Array, count: number, out: Buffer, at: number, cap: number, frames: number): number | bigint;
+  drain(conn: NativePointer | null, out: Buffer, at: number, cap: number): number | bigint;
   /** Where every drain reports the arena it took (kept by the helper: pass an array that lives as long). */
   arenaReport(report: Uint32Array): void;
   /** The arena after the current one (kept by the helper until the next drain switches to it). */
@@ -94,9 +95,9 @@ function bind(path: string): NativeLibrary {
     ),
     connConnect: lib.func('int wsg_conn_connect(void *conn)'),
     connResponse: lib.func('size_t wsg_conn_response(void *conn, uint8_t *out, size_t cap)'),
-    connMessage: lib.func('int64_t wsg_conn_message(void *conn, int type, uint8_t *buf, size_t size, uint8_t *out, size_t cap, int frames)'),
-    connMessages: lib.func('int64_t wsg_conn_messages(void *conn, uint8_t *base, size_t base_size, const uint32_t *index, size_t count, uint8_t *out, size_t cap, int frames)'),
-    drain: lib.func('int64_t wsg_drain(void *conn, uint8_t *out, size_t cap)'),
+    connMessage: lib.func('int64_t wsg_conn_message(void *conn, int type, uint8_t *buf, size_t size, uint8_t *out, size_t at, size_t cap, int frames)'),
+    connMessages: lib.func('int64_t wsg_conn_messages(void *conn, uint8_t *base, size_t base_size, const uint32_t *index, size_t count, uint8_t *out, size_t at, size_t cap, int frames)'),
+    drain: lib.func('int64_t wsg_drain(void *conn, uint8_t *out, size_t at, size_t cap)'),
     arenaReport: lib.func('void wsg_arena_report(uint32_t *report)'),
     arenaNext: lib.func('void wsg_arena_next(uint8_t *arena, size_t cap)'),
     connClosing: lib.func('void wsg_conn_closing(void *conn)'),

@@ -70,8 +70,10 @@ export class Pump {
   /** Given to the helper as the next arena, not switched to yet. */
   private arenaNext: Buffer | undefined;
   private nextToken = 1;
-  /** Where the helper writes records: views of it are handed on, so it only ever shrinks from the front. */
+  /** Where the helper writes records: views of it are handed on, so it is only ever written past
+   *  `slabAt` (where the next call writes), never reused. */
   private slab = Buffer.allocUnsafe(SLAB_SIZE);
+  private slabAt = 0;
   /** Where a batch's messages are named for wsg_conn_messages (grows, never shrinks). */
   private index = new Uint32Array(INDEX_FIELDS * 64);
   private watcher: Socket | undefined;
@@ -178,9 +180,11 @@ export class Pump {
     // a view of `data`. A larger reply of the plugin's own memory takes the queue (a copy there and
     // one into a buffer of its own): sizing every large message's slab for it cost more (1 MiB echoes:
     // 1,500 → 1,070 µs of CPU each without it).
-    const out = this.outBuffer(Math.min(data.length, SLAB_SIZE) + (frames ? FRAMES_RECORD_OVERHEAD + MAX_FRAME_HEADER_SIZE : RECORD_HEADER_SIZE));
-    const result = toNumber(this.lib.connMessage(conn, type, data.length ? data : null, data.length, out, out.length, frames ? 1 : 0));
-    if (this.collect(out, result, data.length ? CallInput.of(data) : undefined)) this.consumeFor(result, conn, urgent);
+    this.slabRoom(Math.min(data.length, SLAB_SIZE) + (frames ? FRAMES_RECORD_OVERHEAD + MAX_FRAME_HEADER_SIZE : RECORD_HEADER_SIZE));
+    const slab = this.slab;
+    const at = this.slabAt;
+    const result = toNumber(this.lib.connMessage(conn, type, data.length ? data : null, data.length, slab, at, slab.length, frames ? 1 : 0));
+    this.handOverCall(slab, at, result, data.length ? CallInput.of(data) : undefined, conn, urgent);
   }
 
   /** on_message for each of several messages in one C call, then the connection's queue. The
@@ -207,10 +211,12 @@ export class Pump {
     // a slab: asking for a whole one would replace the slab at every call. Replies past what the
     // slab holds wait in the helper's queue (an echo's are offsets into the memory, 24 bytes each).
     // Framed replies need less per message (a header of 2 or 4 bytes below 64 KiB) and one record.
-    const slab = this.outBuffer(Math.min(bytes + RECORD_HEADER_SIZE * count + (frames ? FRAMES_RECORD_OVERHEAD : 0), SLAB_SIZE / 2));
+    this.slabRoom(Math.min(bytes + RECORD_HEADER_SIZE * count + (frames ? FRAMES_RECORD_OVERHEAD : 0), SLAB_SIZE / 2));
+    const slab = this.slab;
+    const at = this.slabAt;
     const base = end === 0 ? null : memory!;
-    const result = toNumber(this.lib.connMessages(conn, base, end, index, count, slab, slab.length, frames ? 1 : 0));
-    if (this.collect(slab, result, base === null ? undefined : new CallInput(batch, base, 0))) this.consumeFor(result, conn, urgent);
+    const result = toNumber(this.lib.connMessages(conn, base, end, index, count, slab, at, slab.length, frames ? 1 : 0));
+    this.handOverCall(slab, at, result, base === null ? undefined : new CallInput(batch, base, 0), conn, urgent);
   }
 
   /** Releases one connection (its early sends may go out now) and drains its queue. `urgent`: the
@@ -223,9 +229,8 @@ export class Pump {
     if (urgent) this.urgent++;
     try {
       if (urgent) this.handOver();
-      const out = this.outBuffer(0);
-      const result = toNumber(this.lib.drain(conn, out, out.length));
-      if (this.collect(out, result)) this.consume(result, conn, MAX_CONNECTION_ROUNDS);
+      const result = this.drainIntoSlab(conn);
+      if (this.collect(this.slab, this.slabAt, result)) this.consume(result, conn, MAX_CONNECTION_ROUNDS);
     } finally {
       if (urgent) this.urgent--;
     }
@@ -241,9 +246,8 @@ export class Pump {
         this.scheduleTurnEnd();
         return;
       }
-      const out = this.outBuffer(0);
-      const result = toNumber(this.lib.drain(null, out, out.length));
-      this.helperPending = this.collect(out, result) && this.consume(result, null, MAX_BATCHES_PER_TURN);
+      const result = this.drainIntoSlab(null);
+      this.helperPending = this.collect(this.slab, this.slabAt, result) && this.consume(result, null, MAX_BATCHES_PER_TURN);
       // The helper stays signalled while it holds work (no new wake byte comes): the turn's end
       // drains on.
       if (this.helperPending) this.scheduleTurnEnd();
@@ -261,12 +265,45 @@ export class Pump {
     }
   }
 
-  /** The slab, replaced first when it has less than `min` bytes (and SLAB_MIN) of room. */
-  private outBuffer(min: number): Buffer {
-    if (this.slab.length < Math.max(min, SLAB_MIN)) {
+  /** Replaces the slab when it has less than `min` bytes (and SLAB_MIN) of room past slabAt. */
+  private slabRoom(min: number): void {
+    if (this.slab.length - this.slabAt < Math.max(min, SLAB_MIN)) {
       this.slab = Buffer.allocUnsafe(Math.max(min, SLAB_SIZE));
+      this.slabAt = 0;
     }
-    return this.slab;
+  }
+
+  /** wsg_drain into the slab's room (collect() takes the result from this.slab at this.slabAt). */
+  private drainIntoSlab(conn: NativePointer | null): number {
+    this.slabRoom(0);
+    return toNumber(this.lib.drain(conn, this.slab, this.slabAt, this.slab.length));
+  }
+
+  /** After an on_message call: when its records are all there is (nothing in the backlog, the arena
+   *  or the helper: an echo's replies, the usual case), they are handed over straight from the slab;
+   *  otherwise they join the backlog behind the rest. */
+  private handOverCall(slab: Buffer, at: number, result: number, input: CallInput | undefined, conn: NativePointer, urgent: boolean): void {
+    const report = this.report;
+    if (result <= 0 || result >= MORE || report[REPORT_TAKEN] !== 0 || report[REPORT_SWITCHED] !== 0 || this.backlog.length > 0 || this.dispatching) {
+      if (this.collect(slab, at, result, input)) this.consumeFor(result, conn, urgent);
+      return;
+    }
+    const end = at + result;
+    this.slabAt = end;
+    if (urgent) this.urgent++;
+    this.dispatching = true;
+    let stopped: number;
+    try {
+      stopped = dispatchRecords(slab, at, end, this.lookup, this.orphan, this.keepGoing, input);
+    } finally {
+      this.dispatching = false;
+      if (urgent) this.urgent--;
+    }
+    // The turn's budget ran out: the rest waits for the turn's end, like a backlog's.
+    if (stopped < end) {
+      this.take(slab, stopped, end, input);
+      this.scheduleTurnEnd();
+    }
   }
 
   /** Hands drain results over until nothing is pending, `rounds` calls were made or the turn's
@@ -278,36 +315,35 @@ export class Pump {
       if (result < 0) {
         // A record larger than the slab's room: drained alone into a buffer of its own.
         const own = Buffer.allocUnsafe(-result);
-        result = toNumber(this.lib.drain(conn, own, own.length));
-        this.collect(own, result);
+        result = toNumber(this.lib.drain(conn, own, 0, own.length));
+        this.collect(own, 0, result);
       }
       const more = result >= MORE;
       if (!this.handOver()) return more;
       if (!more) return false;
       if (round >= rounds) return true;
-      const out = this.outBuffer(0);
-      result = toNumber(this.lib.drain(conn, out, out.length));
-      this.collect(out, result);
+      result = this.drainIntoSlab(conn);
+      this.collect(this.slab, this.slabAt, result);
     }
   }
 
   /** Takes what a call into the helper produced, right after it: the records it wrote into `out`
-   *  (the slab, or a buffer of its own) and the arena's records it reports, in the helper's order.
+   *  from `outAt` (the slab, or a buffer of its own) and the arena's records it reports, in the helper's order.
    *  Taken before handing over: a receiver may come back here and drain into the slab. `input`: the
    *  messages of that on_message call (its InputSlice records name bytes of them). True when anything
    *  is pending (records taken, or more in the helper). */
-  private collect(out: Buffer, result: number, input?: CallInput): boolean {
+  private collect(out: Buffer, outAt: number, result: number, input?: CallInput): boolean {
     const used = result <= 0 ? 0 : result >= MORE ? result - MORE : result;
     const report = this.report;
     const taken = report[REPORT_TAKEN]!;
     const split = taken === 0 ? used : report[REPORT_SPLIT]!;
-    if (split > 0) this.take(out, 0, split, input);
+    if (split > 0) this.take(out, outAt, outAt + split, input);
     if (taken > 0) {
       this.take(this.arena, 0, taken, undefined);
       this.arena = this.arena.subarray(taken);
     }
-    if (used > split) this.take(out, split, used, input);
-    if (used > 0 && out === this.slab) this.slab = this.slab.subarray(used);
+    if (used > split) this.take(out, outAt + split, outAt + used, input);
+    if (used > 0 && out === this.slab) this.slabAt = outAt + used;
     if (report[REPORT_SWITCHED] === 1) {
       this.arena = this.arenaNext!;
       this.arenaNext = undefined;

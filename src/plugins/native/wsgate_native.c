@@ -118,8 +118,15 @@ typedef struct wsg_conn {
   void *fake_request; /* the stand-in's malloc'd block, when that is what request() returns */
 } wsg_conn;
 
+static int takes_sends_in(conn_state state) { return state == CONN_CONNECTING || state == CONN_OPEN; }
+
 /* The plugin's sends are taken (not refused with 0): before the close starts. Caller holds g_lock. */
-static int takes_sends_locked(const wsg_conn *c) { return c->state == CONN_CONNECTING || c->state == CONN_OPEN; }
+static int takes_sends_locked(const wsg_conn *c) { return takes_sends_in(c->state); }
+
+/* State changes are made under g_lock, and also stored atomically: wsg_conn_messages reads the
+ * state between two on_message calls without the lock (a lock per message was a fifth of a small
+ * message's cost in the helper). */
+static void set_state_locked(wsg_conn *c, conn_state state) { __atomic_store_n(&c->state, state, __ATOMIC_RELAXED); }
 
 /* Whether one more frame of `payload` bytes stays within the cap, with `pending` already counted.
  * One frame larger than the cap still passes when nothing is pending (as on the socket side). */
@@ -650,7 +657,7 @@ static size_t srv_send(const WebSocketServer *server, const int type, const unsi
     it->len = 0;
     result = 0;
   }
-  if (it->type == MESSAGE_TYPE_CLOSE || it->type == WSG_RECORD_OVERFLOW) c->state = CONN_CLOSING;
+  if (it->type == MESSAGE_TYPE_CLOSE || it->type == WSG_RECORD_OVERFLOW) set_state_locked(c, CONN_CLOSING);
   if (c->tail) c->tail->next = it; else c->head = it;
   c->tail = it;
   c->queued_bytes += ITEM_COST(it->len);
@@ -769,7 +776,7 @@ WSG_API wsg_conn *wsg_conn_new(wsg_plugin *plugin, uint32_t token, const unsigne
   c->server.close = srv_close;
   c->plugin = plugin;
   c->token = token;
-  c->state = CONN_CONNECTING;
+  c->state = CONN_CONNECTING; /* not shared yet */
   c->queue_cap = queue_cap;
   /* headers block ends with a NUL; drop the final empty item */
   if (parse_strings(&c->headers, headers, headers_size, 0) != 0 ||
@@ -796,11 +803,11 @@ WSG_API int wsg_conn_connect(wsg_conn *c) {
   int accepted = !p->on_connect || priv != NULL;
   if (accepted) {
     c->priv = priv;
-    if (c->state == CONN_CONNECTING) c->state = CONN_OPEN;
+    if (c->state == CONN_CONNECTING) set_state_locked(c, CONN_OPEN);
     /* What the plugin put in r->headers_out / err_headers_out goes on the 101 too, as in Apache. */
     if (c->request && c->request != c->fake_request) g_httpd_response(c->request, response_sink, c);
   } else {
-    c->state = CONN_DECLINED;
+    set_state_locked(c, CONN_DECLINED);
     discard_queue_locked(c);
     remove_ready_locked(c);
   }
@@ -948,7 +955,12 @@ static int64_t drain_from(wsg_conn *c, unsigned char *out, size_t cap, size_t us
   return (int64_t)used + (need ? WSG_MORE : 0);
 }
 
-WSG_API int64_t wsg_drain(wsg_conn *c, unsigned char *out, size_t cap) { return drain_from(c, out, cap, 0); }
+/* `out` + `at` … `out` + `cap`: where the records go. JS's buffer is written from the front and
+ * handed on in views, so its next call writes after what the last one used (`at`). */
+WSG_API int64_t wsg_drain(wsg_conn *c, unsigned char *out, size_t at, size_t cap) {
+  if (at > cap) return 0;
+  return drain_from(c, out + at, cap - at, 0);
+}
 
 /* on_message's sends go into `out` while they can (tl_out), then the queue follows them. */
 static void in_message_begin(wsg_conn *c, unsigned char *out, size_t cap, int frames) {
@@ -974,7 +986,7 @@ static int64_t in_message_end(wsg_conn *c, unsigned char *out, size_t cap) {
  * is already queued still goes out. */
 WSG_API void wsg_conn_closing(wsg_conn *c) {
   pthread_mutex_lock(&g_lock);
-  if (takes_sends_locked(c)) c->state = CONN_CLOSING;
+  if (takes_sends_locked(c)) set_state_locked(c, CONN_CLOSING);
   pthread_mutex_unlock(&g_lock);
 }
 
@@ -985,17 +997,18 @@ WSG_API void wsg_conn_closing(wsg_conn *c) {
  * meanwhile (the plugin's close, its queue over the cap) hears none of the batch's later messages,
  * as one message at a time it would not: a plugin bursting on each of a thousand queued commands
  * would otherwise make millions of refused sends in this one call, on the JS thread. `frames`: the
- * connection's frames carry no extension, so text and binary replies may come framed (WSG_RECORD_FRAMES). */
+ * connection's frames carry no extension, so text and binary replies may come framed (WSG_RECORD_FRAMES).
+ * `out`, `at` and `cap` as for wsg_drain. */
 WSG_API int64_t wsg_conn_messages(wsg_conn *c, unsigned char *base, size_t base_size, const uint32_t *index, size_t count,
-                                  unsigned char *out, size_t cap, int frames) {
+                                  unsigned char *out, size_t at, size_t cap, int frames) {
+  if (at > cap) return 0;
+  out += at;
+  cap -= at;
   in_message_begin(c, out, cap, frames);
   tl_input = base_size ? base : NULL;
   tl_input_len = base_size;
   for (size_t i = 0; i < count; i++) {
-    pthread_mutex_lock(&g_lock);
-    int open = takes_sends_locked(c);
-    pthread_mutex_unlock(&g_lock);
-    if (!open) break;
+    if (!takes_sends_in(__atomic_load_n(&c->state, __ATOMIC_RELAXED))) break;
     uint32_t type = index[3 * i], offset = index[3 * i + 1], length = index[3 * i + 2];
     if (offset > base_size || length > base_size - offset) break;
     c->plugin->plugin->on_message(c->priv, &c->server, (int)type, length ? base + offset : NULL, length);
@@ -1006,8 +1019,12 @@ WSG_API int64_t wsg_conn_messages(wsg_conn *c, unsigned char *base, size_t base_
 }
 
 /* Calls on_message on the JS thread, then drains what the plugin queued, keeping reply order.
- * `frames` as for wsg_conn_messages. */
-WSG_API int64_t wsg_conn_message(wsg_conn *c, int type, unsigned char *buf, size_t size, unsigned char *out, size_t cap, int frames) {
+ * `frames` as for wsg_conn_messages, `out`, `at` and `cap` as for wsg_drain. */
+WSG_API int64_t wsg_conn_message(wsg_conn *c, int type, unsigned char *buf, size_t size, unsigned char *out, size_t at, size_t cap,
+                                 int frames) {
+  if (at > cap) return 0;
+  out += at;
+  cap -= at;
   in_message_begin(c, out, cap, frames);
   tl_input = size ? buf : NULL;
   tl_input_len = size;
@@ -1021,7 +1038,7 @@ static void *disconnect_thread(void *arg) {
   wsg_conn *c = arg;
   c->plugin->plugin->on_disconnect(c->priv, &c->server);
   pthread_mutex_lock(&g_lock);
-  c->state = CONN_DONE;
+  set_state_locked(c, CONN_DONE);
   c->done_next = NULL;
   if (g_done_tail) g_done_tail->done_next = c; else g_done_head = c;
   g_done_tail = c;
@@ -1037,13 +1054,13 @@ static void *disconnect_thread(void *arg) {
 WSG_API int wsg_conn_disconnect(wsg_conn *c) {
   pthread_mutex_lock(&g_lock);
   int declined = c->state == CONN_DECLINED;
-  c->state = declined ? CONN_DECLINED : CONN_DISCONNECTING;
+  set_state_locked(c, declined ? CONN_DECLINED : CONN_DISCONNECTING);
   discard_queue_locked(c);
   remove_ready_locked(c);
   pthread_mutex_unlock(&g_lock);
   if (declined || !c->plugin->plugin->on_disconnect) {
     pthread_mutex_lock(&g_lock);
-    if (!declined) c->state = CONN_DONE;
+    if (!declined) set_state_locked(c, CONN_DONE);
     pthread_mutex_unlock(&g_lock);
     return 0;
   }
@@ -1057,7 +1074,7 @@ WSG_API int wsg_conn_disconnect(wsg_conn *c) {
     /* No thread available: run it here; sends cannot block, so this cannot deadlock. */
     c->plugin->plugin->on_disconnect(c->priv, &c->server);
     pthread_mutex_lock(&g_lock);
-    c->state = CONN_DONE;
+    set_state_locked(c, CONN_DONE);
     pthread_mutex_unlock(&g_lock);
     return 0;
   }
