@@ -251,6 +251,19 @@ describe('on_message and send', () => {
     await disconnect(conn);
   });
 
+  test("a call's replies wait behind the replies the turn's budget left over, not ahead of them", async () => {
+    // 200 replies fit in the slab, so they come back from the call itself and are handed over
+    // straight from it until the budget stops them; the next message's echo must queue behind.
+    const fake = new SlowFakeConnection(0.1);
+    const conn = await accept(fake);
+    message(conn, 'burst:200');
+    expect(fake.calls.length).toBeLessThan(200);
+    message(conn, 'after');
+    await until(() => fake.calls.length === 201, 5000, 'all replies');
+    expect(fake.texts()).toEqual([...Array.from({ length: 200 }, (_, i) => `b${i}`), 'after']);
+    await disconnect(conn);
+  });
+
   test("a read's messages count as released only once the pump has handed over every reply that quotes them", async () => {
     const fake = new SlowFakeConnection(0.1);
     const conn = await accept(fake);
