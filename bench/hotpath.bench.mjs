@@ -104,8 +104,8 @@ function extraServers() {
   });
 }
 
-/** The median over rounds of `a[i][key] / b[i][key]`: the box's load drifts by tens of % within a
- *  run, far more than within the seconds between a round's two runs, so a ratio of two servers
+/** The median over pairs of `a[i][key] / b[i][key]`: the box's load drifts by tens of % within a
+ *  run, far more than within the seconds between a pair's two runs, so a ratio of two servers
  *  measured back to back is the steadier figure (a ratio of medians may pair a fast minute of one
  *  with a slow one of the other). */
 function pairedRatio(a, b, key) {

@@ -256,15 +256,6 @@ export class Pump {
     }
   }
 
-  private consumeFor(result: number, conn: NativePointer, urgent: boolean): void {
-    if (urgent) this.urgent++;
-    try {
-      this.consume(result, conn, MAX_CONNECTION_ROUNDS);
-    } finally {
-      if (urgent) this.urgent--;
-    }
-  }
-
   /** Replaces the slab when it has less than `min` bytes (and SLAB_MIN) of room past slabAt. */
   private slabRoom(min: number): void {
     if (this.slab.length - this.slabAt < Math.max(min, SLAB_MIN)) {
@@ -279,31 +270,41 @@ export class Pump {
     return toNumber(this.lib.drain(conn, this.slab, this.slabAt, this.slab.length));
   }
 
-  /** After an on_message call: when its records are all there is (nothing in the backlog, the arena
-   *  or the helper: an echo's replies, the usual case), they are handed over straight from the slab;
-   *  otherwise they join the backlog behind the rest. */
+  /** After an on_message call, then that connection's queue. When the call's records are all there
+   *  is (nothing in the backlog, the arena or the helper: an echo's replies, the usual case), they
+   *  are handed over straight from the slab; otherwise they join the backlog behind the rest.
+   *  `urgent`: all of it now, whatever the budget. */
   private handOverCall(slab: Buffer, at: number, result: number, input: CallInput | undefined, conn: NativePointer, urgent: boolean): void {
-    const report = this.report;
-    if (result <= 0 || result >= MORE || report[REPORT_TAKEN] !== 0 || report[REPORT_SWITCHED] !== 0 || this.backlog.length > 0 || this.dispatching) {
-      if (this.collect(slab, at, result, input)) this.consumeFor(result, conn, urgent);
-      return;
-    }
-    const end = at + result;
-    this.slabAt = end;
     if (urgent) this.urgent++;
-    this.dispatching = true;
-    let stopped: number;
     try {
-      stopped = dispatchRecords(slab, at, end, this.lookup, this.orphan, this.keepGoing, input);
+      const report = this.report;
+      const alone = result > 0 && result < MORE && report[REPORT_TAKEN] === 0 && report[REPORT_SWITCHED] === 0 && this.backlog.length === 0 && !this.dispatching;
+      if (!alone) {
+        if (this.collect(slab, at, result, input)) this.consume(result, conn, MAX_CONNECTION_ROUNDS);
+        return;
+      }
+      const end = at + result;
+      this.slabAt = end;
+      this.dispatching = true;
+      let stopped: number;
+      try {
+        stopped = this.dispatch(slab, at, end, input);
+      } finally {
+        this.dispatching = false;
+      }
+      // The turn's budget ran out: the rest waits for the turn's end, like a backlog's.
+      if (stopped < end) {
+        this.take(slab, stopped, end, input);
+        this.scheduleTurnEnd();
+      }
     } finally {
-      this.dispatching = false;
       if (urgent) this.urgent--;
     }
-    // The turn's budget ran out: the rest waits for the turn's end, like a backlog's.
-    if (stopped < end) {
-      this.take(slab, stopped, end, input);
-      this.scheduleTurnEnd();
-    }
+  }
+
+  /** dispatchRecords with this pump's receivers and budget; where it stopped. */
+  private dispatch(buf: Buffer, at: number, end: number, input: CallInput | undefined): number {
+    return dispatchRecords(buf, at, end, this.lookup, this.orphan, this.keepGoing, input);
   }
 
   /** Hands drain results over until nothing is pending, `rounds` calls were made or the turn's
@@ -379,7 +380,7 @@ export class Pump {
         }
         first = false;
         const head = backlog[0]!;
-        const at = dispatchRecords(head.buf, head.at, head.end, this.lookup, this.orphan, this.keepGoing, head.input);
+        const at = this.dispatch(head.buf, head.at, head.end, head.input);
         this.backlogBytes -= at - head.at;
         head.at = at;
         if (at < head.end) {

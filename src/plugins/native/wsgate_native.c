@@ -956,10 +956,18 @@ static int64_t drain_from(wsg_conn *c, unsigned char *out, size_t cap, size_t us
 }
 
 /* `out` + `at` … `out` + `cap`: where the records go. JS's buffer is written from the front and
- * handed on in views, so its next call writes after what the last one used (`at`). */
+ * handed on in views, so its next call writes after what the last one used (`at`). Narrows
+ * `out` and `cap` to that window; 0 when `at` is past the end (nothing may be written). */
+static int records_window(unsigned char **out, size_t at, size_t *cap) {
+  if (at > *cap) return 0;
+  *out += at;
+  *cap -= at;
+  return 1;
+}
+
 WSG_API int64_t wsg_drain(wsg_conn *c, unsigned char *out, size_t at, size_t cap) {
-  if (at > cap) return 0;
-  return drain_from(c, out + at, cap - at, 0);
+  if (!records_window(&out, at, &cap)) return 0;
+  return drain_from(c, out, cap, 0);
 }
 
 /* on_message's sends go into `out` while they can (tl_out), then the queue follows them. */
@@ -1001,9 +1009,7 @@ WSG_API void wsg_conn_closing(wsg_conn *c) {
  * `out`, `at` and `cap` as for wsg_drain. */
 WSG_API int64_t wsg_conn_messages(wsg_conn *c, unsigned char *base, size_t base_size, const uint32_t *index, size_t count,
                                   unsigned char *out, size_t at, size_t cap, int frames) {
-  if (at > cap) return 0;
-  out += at;
-  cap -= at;
+  if (!records_window(&out, at, &cap)) return 0;
   in_message_begin(c, out, cap, frames);
   tl_input = base_size ? base : NULL;
   tl_input_len = base_size;
@@ -1022,9 +1028,7 @@ WSG_API int64_t wsg_conn_messages(wsg_conn *c, unsigned char *base, size_t base_
  * `frames` as for wsg_conn_messages, `out`, `at` and `cap` as for wsg_drain. */
 WSG_API int64_t wsg_conn_message(wsg_conn *c, int type, unsigned char *buf, size_t size, unsigned char *out, size_t at, size_t cap,
                                  int frames) {
-  if (at > cap) return 0;
-  out += at;
-  cap -= at;
+  if (!records_window(&out, at, &cap)) return 0;
   in_message_begin(c, out, cap, frames);
   tl_input = size ? buf : NULL;
   tl_input_len = size;
